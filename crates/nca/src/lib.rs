@@ -1,0 +1,3 @@
+//! `nca`: Neural Cellular Automata building blocks, trainer and model families.
+
+pub mod life;

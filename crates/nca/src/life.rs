@@ -1,0 +1,1 @@
+//! Classic Life-like cellular automata (placeholder, being written).
