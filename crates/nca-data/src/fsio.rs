@@ -63,7 +63,10 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("nca-fsio-{}", std::process::id()));
         let p = dir.join("sub/a.txt");
         write_atomic(&p, b"one", false).unwrap();
-        assert!(matches!(write_atomic(&p, b"two", false), Err(WriteError::Exists(_))));
+        assert!(matches!(
+            write_atomic(&p, b"two", false),
+            Err(WriteError::Exists(_))
+        ));
         assert_eq!(std::fs::read(&p).unwrap(), b"one");
         write_atomic(&p, b"two", true).unwrap();
         assert_eq!(std::fs::read(&p).unwrap(), b"two");

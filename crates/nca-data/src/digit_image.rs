@@ -1,0 +1,292 @@
+//! Turning a user's picture of a digit into an MNIST-like 28×28 input, the way MNIST itself was
+//! made: ink is found (dark-on-light pictures are inverted; transparent pictures use alpha),
+//! cropped to its bounding box, padded to a square, scaled to 20×20 and placed in a 28×28 frame
+//! with its centre of mass at the centre.
+//!
+//! Accepted: any PNG, grey or colour, with or without alpha, 8 or 16 bits per channel.
+
+use std::path::Path;
+
+use image::imageops::{self, FilterType};
+use image::{DynamicImage, ImageBuffer, Luma};
+
+use crate::error::{DataError, Result};
+use crate::png::read_png;
+
+/// Side of an MNIST digit image.
+pub const DIGIT_SIDE: usize = 28;
+/// Side of the box the digit is scaled into, inside the 28×28 frame.
+const BOX_SIDE: u32 = 20;
+/// Ink level below which a pixel counts as background when cropping.
+const INK_THRESHOLD: f32 = 0.1;
+
+/// Loads the PNG at `path` as an MNIST-like digit: 28×28 = 784 values in `[0, 1]`, row-major,
+/// white (1) ink on black (0).
+pub fn load_digit_png(path: &Path) -> Result<Vec<f32>> {
+    let img = read_png(path)?;
+    digit_from_image(&img).ok_or_else(|| DataError::NoInk {
+        path: path.to_path_buf(),
+    })
+}
+
+/// The digit made from a decoded image, or `None` when the image holds no ink.
+pub fn digit_from_image(img: &DynamicImage) -> Option<Vec<f32>> {
+    let (w, h) = (img.width() as usize, img.height() as usize);
+    let ink = ink_map(img);
+    // Bounding box of the ink.
+    let (mut x0, mut y0, mut x1, mut y1) = (usize::MAX, usize::MAX, 0, 0);
+    for y in 0..h {
+        for x in 0..w {
+            if ink[y * w + x] > INK_THRESHOLD {
+                x0 = x0.min(x);
+                y0 = y0.min(y);
+                x1 = x1.max(x);
+                y1 = y1.max(y);
+            }
+        }
+    }
+    if x0 == usize::MAX {
+        return None;
+    }
+    let (bw, bh) = (x1 - x0 + 1, y1 - y0 + 1);
+    // Pad the crop to a square, centring it.
+    let sq = bw.max(bh);
+    let (px, py) = ((sq - bw) / 2, (sq - bh) / 2);
+    let mut square = ImageBuffer::<Luma<f32>, Vec<f32>>::new(sq as u32, sq as u32);
+    for y in 0..bh {
+        for x in 0..bw {
+            square.put_pixel(
+                (px + x) as u32,
+                (py + y) as u32,
+                Luma([ink[(y0 + y) * w + x0 + x]]),
+            );
+        }
+    }
+    let small = imageops::resize(&square, BOX_SIDE, BOX_SIDE, FilterType::Triangle);
+    let mut boxed: Vec<f32> = small.pixels().map(|p| p[0].clamp(0.0, 1.0)).collect();
+    // Scale so that the strongest ink is 1, like MNIST's full-intensity strokes.
+    let max = boxed.iter().copied().fold(0.0f32, f32::max);
+    if max <= 0.0 {
+        return None;
+    }
+    boxed.iter_mut().for_each(|v| *v /= max);
+    Some(place_by_centre_of_mass(&boxed))
+}
+
+/// How much ink each pixel holds, in `[0, 1]`, row-major.
+///
+/// An image with transparency is taken to show strokes on a transparent background: the visible
+/// pixels are the strokes, so ink is `alpha × darkness` when they are mostly dark, else
+/// `alpha × lightness`. An opaque image that is mostly light is dark ink on paper and is
+/// inverted; a mostly dark one already has light ink.
+fn ink_map(img: &DynamicImage) -> Vec<f32> {
+    let la = img.to_luma_alpha32f();
+    let px: Vec<(f32, f32)> = la
+        .pixels()
+        .map(|p| (p[0].clamp(0.0, 1.0), p[1].clamp(0.0, 1.0)))
+        .collect();
+    let transparent = img.color().has_alpha() && px.iter().any(|&(_, a)| a < 0.99);
+    let invert = if transparent {
+        let (sum, weight) = px.iter().fold((0.0f64, 0.0f64), |(s, w), &(l, a)| {
+            (s + (l * a) as f64, w + a as f64)
+        });
+        // Dark visible strokes: ink is darkness.
+        weight > 0.0 && sum / weight < 0.5
+    } else {
+        let mean = px.iter().map(|&(l, _)| l as f64).sum::<f64>() / px.len().max(1) as f64;
+        mean > 0.5
+    };
+    px.iter()
+        .map(|&(l, a)| if invert { (1.0 - l) * a } else { l * a })
+        .collect()
+}
+
+/// Places the 20×20 `boxed` digit in a 28×28 frame so that its centre of mass lands at the
+/// centre, as in MNIST, without letting it leave the frame.
+fn place_by_centre_of_mass(boxed: &[f32]) -> Vec<f32> {
+    let b = BOX_SIDE as usize;
+    let (mut m, mut mx, mut my) = (0.0f64, 0.0f64, 0.0f64);
+    for y in 0..b {
+        for x in 0..b {
+            let v = boxed[y * b + x] as f64;
+            m += v;
+            mx += v * x as f64;
+            my += v * y as f64;
+        }
+    }
+    // In pixel-index coordinates MNIST's centres of mass average (14.0, 14.0).
+    let centre = DIGIT_SIDE as f64 / 2.0;
+    let max_off = (DIGIT_SIDE - b) as f64;
+    let offset = |c: f64| (centre - c).round().clamp(0.0, max_off) as usize;
+    let (ox, oy) = if m > 0.0 {
+        (offset(mx / m), offset(my / m))
+    } else {
+        (4, 4)
+    };
+    let mut out = vec![0.0f32; DIGIT_SIDE * DIGIT_SIDE];
+    for y in 0..b {
+        for x in 0..b {
+            out[(oy + y) * DIGIT_SIDE + ox + x] = boxed[y * b + x];
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::png::tests::{png_bytes, png_with_size};
+    use image::{LumaA, Rgb, RgbImage, Rgba, RgbaImage};
+
+    fn save(dir: &Path, name: &str, img: &DynamicImage) -> std::path::PathBuf {
+        let p = dir.join(name);
+        std::fs::write(&p, png_bytes(img)).unwrap();
+        p
+    }
+
+    /// A "1"-like vertical bar at columns 20..26, rows 10..50 of a 60×60 picture.
+    fn is_bar(x: u32, y: u32) -> bool {
+        (20..26).contains(&x) && (10..50).contains(&y)
+    }
+
+    fn check_digit(d: &[f32]) {
+        assert_eq!(d.len(), 784);
+        assert!(d.iter().all(|v| (0.0..=1.0).contains(v)));
+        assert!(d.iter().any(|&v| v > 0.99));
+        // A tall bar: 20 rows of ink, centred; the corners stay empty.
+        let rows_with_ink = (0..28)
+            .filter(|y| (0..28).any(|x| d[y * 28 + x] > 0.5))
+            .count();
+        assert_eq!(rows_with_ink, 20);
+        for (y, x) in [(0, 0), (0, 27), (27, 0), (27, 27), (14, 2), (14, 25)] {
+            assert_eq!(d[y * 28 + x], 0.0, "({y},{x})");
+        }
+        assert!(d[14 * 28 + 14] > 0.5 || d[14 * 28 + 13] > 0.5);
+        let mass: f32 = d.iter().sum();
+        let cx: f32 = (0..784).map(|i| d[i] * (i % 28) as f32).sum::<f32>() / mass;
+        let cy: f32 = (0..784).map(|i| d[i] * (i / 28) as f32).sum::<f32>() / mass;
+        assert!(
+            (cx - 14.0).abs() <= 0.6 && (cy - 14.0).abs() <= 0.6,
+            "{cx},{cy}"
+        );
+    }
+
+    #[test]
+    fn dark_ink_on_white_rgb_is_inverted() {
+        let dir = tempfile::tempdir().unwrap();
+        let img = RgbImage::from_fn(60, 60, |x, y| {
+            if is_bar(x, y) {
+                Rgb([10, 10, 30])
+            } else {
+                Rgb([250, 250, 240])
+            }
+        });
+        let d = load_digit_png(&save(dir.path(), "d.png", &DynamicImage::ImageRgb8(img))).unwrap();
+        check_digit(&d);
+    }
+
+    #[test]
+    fn light_ink_on_black_16_bit_grey_is_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let img = ImageBuffer::from_fn(60, 60, |x, y| {
+            Luma([if is_bar(x, y) { 65535u16 } else { 0 }])
+        });
+        let d = load_digit_png(&save(
+            dir.path(),
+            "g16.png",
+            &DynamicImage::ImageLuma16(img),
+        ))
+        .unwrap();
+        check_digit(&d);
+    }
+
+    #[test]
+    fn transparent_backgrounds_use_alpha() {
+        let dir = tempfile::tempdir().unwrap();
+        // Black strokes on a transparent (black) background.
+        let img = RgbaImage::from_fn(60, 60, |x, y| {
+            Rgba([0, 0, 0, if is_bar(x, y) { 255 } else { 0 }])
+        });
+        let d = load_digit_png(&save(
+            dir.path(),
+            "rgba.png",
+            &DynamicImage::ImageRgba8(img),
+        ))
+        .unwrap();
+        check_digit(&d);
+        // White strokes on a transparent (white) background, 16-bit grey + alpha.
+        let img = ImageBuffer::from_fn(60, 60, |x, y| {
+            LumaA([65535u16, if is_bar(x, y) { 65535 } else { 0 }])
+        });
+        let d = load_digit_png(&save(
+            dir.path(),
+            "la16.png",
+            &DynamicImage::ImageLumaA16(img),
+        ))
+        .unwrap();
+        check_digit(&d);
+    }
+
+    #[test]
+    fn tiny_images_are_scaled_up() {
+        let img = ImageBuffer::from_fn(3, 3, |x, _| Luma([if x == 1 { 255u8 } else { 0 }]));
+        let d = digit_from_image(&DynamicImage::ImageLuma8(img)).unwrap();
+        assert_eq!(d.len(), 784);
+        assert!(d.iter().any(|&v| v > 0.99));
+    }
+
+    #[test]
+    fn blank_non_png_and_empty_images_are_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let white = RgbImage::from_pixel(10, 10, Rgb([255, 255, 255]));
+        let p = save(dir.path(), "white.png", &DynamicImage::ImageRgb8(white));
+        let e = load_digit_png(&p).unwrap_err();
+        assert!(matches!(e, DataError::NoInk { .. }), "{e}");
+        assert!(e.to_string().contains("white.png: no ink found"), "{e}");
+        let clear = RgbaImage::from_pixel(10, 10, Rgba([0, 0, 0, 0]));
+        let p = save(dir.path(), "clear.png", &DynamicImage::ImageRgba8(clear));
+        assert!(matches!(load_digit_png(&p), Err(DataError::NoInk { .. })));
+
+        let p = dir.path().join("digit.jpg");
+        std::fs::write(&p, [0xff, 0xd8, 0xff, 0xe0, 0, 0]).unwrap();
+        assert!(matches!(load_digit_png(&p), Err(DataError::NotPng { .. })));
+        let p = dir.path().join("zero.png");
+        std::fs::write(&p, png_with_size(0, 0)).unwrap();
+        assert!(matches!(
+            load_digit_png(&p),
+            Err(DataError::EmptyImage { .. })
+        ));
+    }
+
+    /// A real MNIST digit, enlarged and drawn dark on light, comes back close to the original.
+    #[test]
+    fn real_mnist_digit_round_trips() {
+        let Some(dir) = std::env::var_os("NCA_DATA") else {
+            eprintln!("skipped: NCA_DATA is not set (point it at a directory holding MNIST)");
+            return;
+        };
+        let split = crate::mnist::load_split(Path::new(&dir), crate::SplitName::Test).unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        let mut total = 0.0;
+        for i in 0..20 {
+            let orig = split.image_f32(i);
+            let small = ImageBuffer::from_fn(28, 28, |x, y| {
+                Luma([255 - split.image(i)[(y * 28 + x) as usize]])
+            });
+            let big = imageops::resize(&small, 112, 112, FilterType::Triangle);
+            let p = save(tmp.path(), "digit.png", &DynamicImage::ImageLuma8(big));
+            let d = load_digit_png(&p).unwrap();
+            let dot: f32 = orig.iter().zip(&d).map(|(a, b)| a * b).sum();
+            let na: f32 = orig.iter().map(|a| a * a).sum::<f32>().sqrt();
+            let nb: f32 = d.iter().map(|b| b * b).sum::<f32>().sqrt();
+            let cos = dot / (na * nb);
+            assert!(cos > 0.75, "digit {i}: cosine similarity {cos}");
+            total += cos;
+        }
+        assert!(
+            total / 20.0 > 0.85,
+            "mean cosine similarity {}",
+            total / 20.0
+        );
+    }
+}
