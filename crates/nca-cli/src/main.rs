@@ -1,1 +1,42 @@
-fn main() {}
+//! `nca`: the command-line program of the nca toolkit. It parses arguments, calls the libraries
+//! and prints results; all model logic lives in the `nca` crate.
+//!
+//! Failures print one line, `error: …`, and exit with status 2 (1 for internal errors); no
+//! panic message or backtrace reaches the user unless `RUST_BACKTRACE` is set.
+
+mod cli;
+mod cmd;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    install_panic_hook();
+    let args = cli::Cli::parse();
+    match cmd::run(args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            output::print_error(&e);
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Turns a panic (a bug) into one line unless the user asked for a backtrace.
+fn install_panic_hook() {
+    if std::env::var_os("RUST_BACKTRACE").is_some() {
+        return;
+    }
+    std::panic::set_hook(Box::new(|info| {
+        let msg = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown".into());
+        eprintln!("internal error: {msg} (please report; set RUST_BACKTRACE=1 for details)");
+        std::process::exit(1);
+    }));
+}

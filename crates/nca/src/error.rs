@@ -35,6 +35,9 @@ pub enum NcaError {
     /// Training diverged and could not be recovered.
     #[error("training diverged: {0}")]
     Diverged(String),
+    /// A classic cellular automaton input (rule, pattern, grid) is invalid.
+    #[error(transparent)]
+    Life(#[from] crate::life::LifeError),
     /// A data set or image could not be loaded.
     #[error(transparent)]
     Data(#[from] nca_data::DataError),

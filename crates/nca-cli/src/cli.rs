@@ -1,0 +1,195 @@
+//! The command line, declared with clap. Commands read `nca <family-or-topic> <verb>`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Neural Cellular Automata: train, run, evaluate and visualise cellular automata whose rules
+/// are small neural networks — and their classic ancestor, the Game of Life.
+#[derive(Parser, Debug)]
+#[command(name = "nca", version, about, long_about = None, propagate_version = true)]
+#[command(after_help = "Examples:\n  \
+    nca life                                  # a Gosper glider gun, written to life.gif\n  \
+    nca life --pattern glider --steps 40 --json\n  \
+    nca data info --data ../shared/data --json\n  \
+    nca plot runs/tiny                        # loss curves of a training run\n\n\
+    Data is found in --data DIR, else $NCA_DATA, else ~/.cache/nca.")]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The top-level commands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run a classic Life-like cellular automaton (Game of Life, HighLife, Seeds, ...).
+    Life(LifeArgs),
+    /// Data sets: show, download and verify MNIST.
+    #[command(subcommand)]
+    Data(DataCommand),
+    /// Plot the metrics of a training run (loss, learning rate, speed) to a PNG.
+    Plot(PlotArgs),
+    /// Inspect checkpoints.
+    #[command(subcommand)]
+    Checkpoint(CheckpointCommand),
+    /// The tiny test family: a 4-channel NCA that grows a disc (exercises the trainer).
+    #[command(subcommand)]
+    Tiny(TinyCommand),
+}
+
+/// Grid topology on the command line.
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum TopologyArg {
+    /// Edges wrap around.
+    Torus,
+    /// Cells beyond the edge are dead.
+    Bounded,
+}
+
+/// `nca life`.
+#[derive(Args, Debug)]
+pub struct LifeArgs {
+    /// Rule in B/S notation (B3/S23, B36/S23, B2/S, 23/3) or a name (life, highlife, seeds,
+    /// daynight).
+    #[arg(long, default_value = "B3/S23")]
+    pub rule: String,
+    /// A built-in pattern: glider, blinker, toad, beacon, lwss, r-pentomino, diehard, acorn,
+    /// gosper-glider-gun.
+    #[arg(long, default_value = "gosper-glider-gun", conflicts_with_all = ["rle", "soup"])]
+    pub pattern: String,
+    /// Read the pattern from an RLE file instead.
+    #[arg(long, value_name = "FILE")]
+    pub rle: Option<PathBuf>,
+    /// Start from a random soup with this density of live cells instead (0..1).
+    #[arg(long, value_name = "DENSITY")]
+    pub soup: Option<f64>,
+    /// Seed of the random soup.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Grid size, WIDTHxHEIGHT.
+    #[arg(long, default_value = "64x48")]
+    pub size: String,
+    /// Grid topology.
+    #[arg(long, value_enum, default_value = "torus")]
+    pub topology: TopologyArg,
+    /// Generations to run.
+    #[arg(long, default_value_t = 120)]
+    pub steps: usize,
+    /// Animated GIF to write (default life.gif, or none with --json).
+    #[arg(long, value_name = "FILE.gif")]
+    pub out: Option<PathBuf>,
+    /// Pixels per cell in the GIF.
+    #[arg(long, default_value_t = 6)]
+    pub zoom: usize,
+    /// Frames per second of the GIF.
+    #[arg(long, default_value_t = 15.0)]
+    pub fps: f64,
+    /// Replace an existing output file.
+    #[arg(long)]
+    pub force: bool,
+    /// Print the population per step as JSON instead of a summary.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `nca data ...`.
+#[derive(Subcommand, Debug)]
+pub enum DataCommand {
+    /// Counts, image size and label histogram of each MNIST split.
+    Info(DataDirArgs),
+    /// Download a data set into the data directory and verify its checksums.
+    Fetch {
+        /// The data set (only `mnist` for now).
+        #[arg(value_parser = ["mnist"])]
+        dataset: String,
+        /// Where to put it (default: $NCA_DATA, else ~/.cache/nca).
+        #[arg(long, value_name = "DIR")]
+        data: Option<PathBuf>,
+    },
+    /// Check the md5 of the decompressed MNIST files against the published values.
+    Verify(DataDirArgs),
+}
+
+/// The data-directory options shared by data commands.
+#[derive(Args, Debug)]
+pub struct DataDirArgs {
+    /// Data directory (default: $NCA_DATA, else ~/.cache/nca).
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
+    /// Print one JSON object instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `nca plot`.
+#[derive(Args, Debug)]
+pub struct PlotArgs {
+    /// A run directory (holding metrics.jsonl) or a metrics.jsonl file.
+    pub run: PathBuf,
+    /// Output PNG (default: <run>/metrics.png).
+    #[arg(long, value_name = "FILE.png")]
+    pub out: Option<PathBuf>,
+    /// Replace an existing output file.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// `nca checkpoint ...`.
+#[derive(Subcommand, Debug)]
+pub enum CheckpointCommand {
+    /// Family, format version, step, precision and config of a checkpoint.
+    Info {
+        /// The checkpoint file (.safetensors).
+        file: PathBuf,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Options every training command shares.
+#[derive(Args, Debug)]
+pub struct TrainArgs {
+    /// Total optimisation steps (a resumed run stops when this many are done in all).
+    #[arg(long)]
+    pub steps: usize,
+    /// Run directory: checkpoints, metrics.jsonl, config.json.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Continue the run in --out from its last checkpoint.
+    #[arg(long)]
+    pub resume: bool,
+    /// Steps between checkpoints.
+    #[arg(long, default_value_t = 500)]
+    pub checkpoint_every: usize,
+    /// Steps between metrics lines.
+    #[arg(long, default_value_t = 10)]
+    pub log_every: usize,
+    /// Seed of all randomness (weights, masks, noise, sampling).
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Burn backend (flex is the CPU default; others if compiled in).
+    #[arg(long)]
+    pub backend: Option<String>,
+    /// Print the final report as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `nca tiny ...`.
+#[derive(Subcommand, Debug)]
+pub enum TinyCommand {
+    /// Train the tiny family.
+    Train {
+        /// Training options.
+        #[command(flatten)]
+        train: TrainArgs,
+        /// Learning rate.
+        #[arg(long, default_value_t = 2e-3)]
+        lr: f64,
+        /// Poison the loss with NaN at this step once (demonstrates the NaN guard).
+        #[arg(long, hide = true)]
+        poison_at: Option<usize>,
+    },
+}

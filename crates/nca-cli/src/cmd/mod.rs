@@ -1,0 +1,38 @@
+//! One module per command; [`run`] dispatches.
+
+mod checkpoint;
+mod data;
+mod life;
+mod plot;
+mod tiny;
+
+use crate::cli::{Cli, Command};
+
+/// The error type of commands: anything printable as one line.
+pub type CmdResult = Result<(), Box<dyn std::error::Error>>;
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> CmdResult {
+    match cli.command {
+        Command::Life(a) => life::run(a),
+        Command::Data(c) => data::run(c),
+        Command::Plot(a) => plot::run(a),
+        Command::Checkpoint(c) => checkpoint::run(c),
+        Command::Tiny(c) => tiny::run(c),
+    }
+}
+
+/// Parses `WIDTHxHEIGHT` (or a single number for a square).
+pub fn parse_size(s: &str) -> Result<(usize, usize), String> {
+    let bad = || format!("malformed size '{s}' (expected WIDTHxHEIGHT, e.g. 64x48)");
+    let (w, h) = match s.split_once(['x', 'X']) {
+        Some((w, h)) => (w.trim(), h.trim()),
+        None => (s.trim(), s.trim()),
+    };
+    let w: usize = w.parse().map_err(|_| bad())?;
+    let h: usize = h.parse().map_err(|_| bad())?;
+    if w == 0 || h == 0 {
+        return Err(format!("size '{s}' must be at least 1x1"));
+    }
+    Ok((w, h))
+}

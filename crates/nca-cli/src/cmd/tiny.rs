@@ -1,0 +1,55 @@
+//! `nca tiny train`: the tiny test family through the shared trainer.
+
+use nca::schedule::LrSchedule;
+use nca::tiny::{TinyConfig, TinyTask};
+use nca::trainer::{RunOptions, TrainerConfig, train};
+
+use super::CmdResult;
+use crate::cli::{TinyCommand, TrainArgs};
+use crate::output::{interactive, print_json};
+
+/// The trainer settings every family takes from the command line.
+pub fn trainer_config(t: &TrainArgs, lr: LrSchedule) -> TrainerConfig {
+    TrainerConfig {
+        steps: t.steps,
+        lr,
+        checkpoint_every: t.checkpoint_every,
+        log_every: t.log_every,
+        seed: t.seed,
+        ..TrainerConfig::default()
+    }
+}
+
+pub fn run(c: TinyCommand) -> CmdResult {
+    match c {
+        TinyCommand::Train {
+            train: t,
+            lr,
+            poison_at,
+        } => {
+            let device = nca::device::device_for(t.backend.as_deref())?;
+            let mut task = TinyTask::new(TinyConfig::default());
+            task.poison_at = poison_at;
+            let cfg = trainer_config(&t, LrSchedule::Constant { lr });
+            let run = RunOptions {
+                dir: t.out.clone(),
+                resume: t.resume,
+                progress: interactive(),
+            };
+            let report = train(&mut task, &cfg, &run, &device)?;
+            if t.json {
+                print_json(&report);
+            } else {
+                println!(
+                    "trained {} steps ({} now) in {:.1} s: loss {:.5}; model in {}",
+                    report.steps,
+                    report.steps_this_run,
+                    report.wall_s,
+                    report.final_loss,
+                    report.model_path.display()
+                );
+            }
+        }
+    }
+    Ok(())
+}
