@@ -33,6 +33,9 @@ pub enum Command {
     /// Inspect checkpoints.
     #[command(subcommand)]
     Checkpoint(CheckpointCommand),
+    /// Self-classifying MNIST digits: every cell of a digit learns to vote for its class.
+    #[command(subcommand)]
+    Classify(ClassifyCommand),
     /// The tiny test family: a 4-channel NCA that grows a disc (exercises the trainer).
     #[command(subcommand)]
     Tiny(TinyCommand),
@@ -191,5 +194,31 @@ pub enum TinyCommand {
         /// Poison the loss with NaN at this step once (demonstrates the NaN guard).
         #[arg(long, hide = true)]
         poison_at: Option<usize>,
+    },
+}
+
+/// `nca classify ...`.
+#[derive(Subcommand, Debug)]
+pub enum ClassifyCommand {
+    /// Train the self-classifier on MNIST (defaults: the paper's settings).
+    Train {
+        /// Training options.
+        #[command(flatten)]
+        train: TrainArgs,
+        /// Data directory holding MNIST (default: $NCA_DATA, else ~/.cache/nca).
+        #[arg(long, value_name = "DIR")]
+        data: Option<PathBuf>,
+        /// Train on the first N training digits only (for quick experiments).
+        #[arg(long)]
+        limit: Option<usize>,
+        /// Batch size.
+        #[arg(long, default_value_t = 16)]
+        batch: usize,
+        /// Ticks per training step.
+        #[arg(long, default_value_t = 20)]
+        ticks: usize,
+        /// Use cross-entropy instead of the paper's L2 loss.
+        #[arg(long)]
+        cross_entropy: bool,
     },
 }

@@ -38,7 +38,16 @@ fn assert_fails_with(o: &Output, needle: &str) {
 fn glider_population_is_constant_five() {
     let d = tmp("glider");
     let o = nca(
-        &["life", "--rule", "B3/S23", "--pattern", "glider", "--steps", "40", "--json"],
+        &[
+            "life",
+            "--rule",
+            "B3/S23",
+            "--pattern",
+            "glider",
+            "--steps",
+            "40",
+            "--json",
+        ],
         &d,
     );
     assert!(o.status.success());
@@ -46,20 +55,55 @@ fn glider_population_is_constant_five() {
     let pop = v["population"].as_array().unwrap();
     assert_eq!(pop.len(), 41);
     assert!(pop.iter().all(|p| p.as_u64() == Some(5)), "{pop:?}");
-    assert_eq!(std::fs::read_dir(&d).unwrap().count(), 0, "--json alone writes no file");
+    assert_eq!(
+        std::fs::read_dir(&d).unwrap().count(),
+        0,
+        "--json alone writes no file"
+    );
 }
 
 #[test]
 fn life_writes_a_gif_and_never_overwrites_unasked() {
     let d = tmp("gif");
-    let o = nca(&["life", "--pattern", "blinker", "--steps", "4", "--size", "8x8"], &d);
+    let o = nca(
+        &[
+            "life",
+            "--pattern",
+            "blinker",
+            "--steps",
+            "4",
+            "--size",
+            "8x8",
+        ],
+        &d,
+    );
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let gif = std::fs::read(d.join("life.gif")).unwrap();
     assert_eq!(&gif[..6], b"GIF89a");
-    let o = nca(&["life", "--pattern", "blinker", "--steps", "4", "--size", "8x8"], &d);
+    let o = nca(
+        &[
+            "life",
+            "--pattern",
+            "blinker",
+            "--steps",
+            "4",
+            "--size",
+            "8x8",
+        ],
+        &d,
+    );
     assert_fails_with(&o, "already exists");
     let o = nca(
-        &["life", "--pattern", "glider", "--steps", "8", "--size", "8x8", "--force"],
+        &[
+            "life",
+            "--pattern",
+            "glider",
+            "--steps",
+            "8",
+            "--size",
+            "8x8",
+            "--force",
+        ],
         &d,
     );
     assert!(o.status.success());
@@ -69,28 +113,62 @@ fn life_writes_a_gif_and_never_overwrites_unasked() {
 #[test]
 fn life_bad_input_is_one_clear_line() {
     let d = tmp("lifebad");
-    assert_fails_with(&nca(&["life", "--rule", "B9/S23", "--json"], &d), "malformed rule");
+    assert_fails_with(
+        &nca(&["life", "--rule", "B9/S23", "--json"], &d),
+        "malformed rule",
+    );
     assert_fails_with(&nca(&["life", "--rule", "hello", "--json"], &d), "rule");
-    assert_fails_with(&nca(&["life", "--pattern", "unicorn", "--json"], &d), "unknown pattern");
+    assert_fails_with(
+        &nca(&["life", "--pattern", "unicorn", "--json"], &d),
+        "unknown pattern",
+    );
     assert_fails_with(&nca(&["life", "--steps", "0", "--json"], &d), "--steps");
     assert_fails_with(&nca(&["life", "--size", "100000x100000", "--json"], &d), "");
-    assert_fails_with(&nca(&["life", "--size", "ax3", "--json"], &d), "malformed size");
+    assert_fails_with(
+        &nca(&["life", "--size", "ax3", "--json"], &d),
+        "malformed size",
+    );
     assert_fails_with(&nca(&["life", "--soup", "1.5", "--json"], &d), "density");
     std::fs::write(d.join("bad.rle"), "x = 3, y = 3\nbo$2bo$3o?!\n").unwrap();
     assert_fails_with(&nca(&["life", "--rle", "bad.rle", "--json"], &d), "bad.rle");
-    assert_fails_with(&nca(&["life", "--rle", "missing.rle", "--json"], &d), "missing.rle");
     assert_fails_with(
-        &nca(&["life", "--steps", "1000", "--size", "1000x1000", "--zoom", "8"], &d),
+        &nca(&["life", "--rle", "missing.rle", "--json"], &d),
+        "missing.rle",
+    );
+    assert_fails_with(
+        &nca(
+            &[
+                "life",
+                "--steps",
+                "1000",
+                "--size",
+                "1000x1000",
+                "--zoom",
+                "8",
+            ],
+            &d,
+        ),
         "too large",
     );
-    let names: Vec<_> = std::fs::read_dir(&d).unwrap().map(|e| e.unwrap().file_name()).collect();
-    assert_eq!(names, vec![std::ffi::OsString::from("bad.rle")], "no output written");
+    let names: Vec<_> = std::fs::read_dir(&d)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(
+        names,
+        vec![std::ffi::OsString::from("bad.rle")],
+        "no output written"
+    );
 }
 
 #[test]
 fn rle_file_runs() {
     let d = tmp("rle");
-    std::fs::write(d.join("g.rle"), "#C a glider\nx = 3, y = 3, rule = B3/S23\nbo$2bo$3o!\n").unwrap();
+    std::fs::write(
+        d.join("g.rle"),
+        "#C a glider\nx = 3, y = 3, rule = B3/S23\nbo$2bo$3o!\n",
+    )
+    .unwrap();
     let o = nca(&["life", "--rle", "g.rle", "--steps", "8", "--json"], &d);
     assert!(o.status.success());
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
@@ -104,7 +182,10 @@ fn data_info_reports_mnist_counts() {
         return;
     };
     let d = tmp("info");
-    let o = nca(&["data", "info", "--data", data.to_str().unwrap(), "--json"], &d);
+    let o = nca(
+        &["data", "info", "--data", data.to_str().unwrap(), "--json"],
+        &d,
+    );
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(v["splits"][0]["count"], 60000);
@@ -115,22 +196,36 @@ fn data_info_reports_mnist_counts() {
         .iter()
         .map(|x| x.as_u64().unwrap())
         .collect();
-    assert_eq!(test_hist, vec![980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]);
+    assert_eq!(
+        test_hist,
+        vec![980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+    );
 }
 
 #[test]
 fn data_bad_input_is_one_clear_line() {
     let d = tmp("databad");
-    assert_fails_with(&nca(&["data", "info", "--data", "nope"], &d), "does not exist");
+    assert_fails_with(
+        &nca(&["data", "info", "--data", "nope"], &d),
+        "does not exist",
+    );
     std::fs::create_dir_all(d.join("empty")).unwrap();
     assert_fails_with(&nca(&["data", "info", "--data", "empty"], &d), "empty");
     // Wrong magic and truncated files.
     let m = d.join("broken");
     std::fs::create_dir_all(&m).unwrap();
     std::fs::write(m.join("train-images-idx3-ubyte"), [0u8; 16]).unwrap();
-    std::fs::write(m.join("train-labels-idx1-ubyte"), [0, 0, 8, 1, 0, 0, 0, 1, 3]).unwrap();
+    std::fs::write(
+        m.join("train-labels-idx1-ubyte"),
+        [0, 0, 8, 1, 0, 0, 0, 1, 3],
+    )
+    .unwrap();
     std::fs::write(m.join("t10k-images-idx3-ubyte"), [0u8; 16]).unwrap();
-    std::fs::write(m.join("t10k-labels-idx1-ubyte"), [0, 0, 8, 1, 0, 0, 0, 1, 3]).unwrap();
+    std::fs::write(
+        m.join("t10k-labels-idx1-ubyte"),
+        [0, 0, 8, 1, 0, 0, 0, 1, 3],
+    )
+    .unwrap();
     assert_fails_with(&nca(&["data", "info", "--data", "broken"], &d), "magic");
     let mut header = vec![0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 28, 0, 0, 0, 28];
     header.extend([0u8; 100]);
@@ -142,22 +237,45 @@ fn data_bad_input_is_one_clear_line() {
 fn tiny_training_resumes_plots_and_survives_nan() {
     let d = tmp("tiny");
     let o = nca(
-        &["tiny", "train", "--steps", "20", "--out", "runs/a", "--checkpoint-every", "5", "--json"],
+        &[
+            "tiny",
+            "train",
+            "--steps",
+            "20",
+            "--out",
+            "runs/a",
+            "--checkpoint-every",
+            "5",
+            "--json",
+        ],
         &d,
     );
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let o = nca(&["tiny", "train", "--steps", "20", "--out", "runs/a"], &d);
     assert_fails_with(&o, "--resume");
     let o = nca(
-        &["tiny", "train", "--steps", "30", "--out", "runs/a", "--resume", "--json"],
+        &[
+            "tiny", "train", "--steps", "30", "--out", "runs/a", "--resume", "--json",
+        ],
         &d,
     );
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(v["steps"], 30);
     assert_eq!(v["steps_this_run"], 10);
     let o = nca(
-        &["tiny", "train", "--steps", "12", "--out", "runs/b", "--checkpoint-every", "5",
-          "--poison-at", "8", "--json"],
+        &[
+            "tiny",
+            "train",
+            "--steps",
+            "12",
+            "--out",
+            "runs/b",
+            "--checkpoint-every",
+            "5",
+            "--poison-at",
+            "8",
+            "--json",
+        ],
         &d,
     );
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
@@ -166,18 +284,41 @@ fn tiny_training_resumes_plots_and_survives_nan() {
     assert!(d.join("runs/a/metrics.png").exists());
     assert_fails_with(&nca(&["plot", "runs/a"], &d), "already exists");
     assert_fails_with(&nca(&["plot", "runs/none"], &d), "not found");
-    let o = nca(&["checkpoint", "info", "runs/a/checkpoint/model.safetensors", "--json"], &d);
+    let o = nca(
+        &[
+            "checkpoint",
+            "info",
+            "runs/a/checkpoint/model.safetensors",
+            "--json",
+        ],
+        &d,
+    );
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(v["family"], "tiny");
     assert_eq!(v["step"], 30);
     std::fs::write(d.join("junk.safetensors"), b"not a checkpoint").unwrap();
-    assert_fails_with(&nca(&["checkpoint", "info", "junk.safetensors"], &d), "not a valid safetensors");
+    assert_fails_with(
+        &nca(&["checkpoint", "info", "junk.safetensors"], &d),
+        "not a valid safetensors",
+    );
     assert_fails_with(
         &nca(&["tiny", "train", "--steps", "0", "--out", "runs/c"], &d),
         "--steps",
     );
     assert_fails_with(
-        &nca(&["tiny", "train", "--steps", "5", "--out", "runs/c", "--backend", "tpu"], &d),
+        &nca(
+            &[
+                "tiny",
+                "train",
+                "--steps",
+                "5",
+                "--out",
+                "runs/c",
+                "--backend",
+                "tpu",
+            ],
+            &d,
+        ),
         "not compiled",
     );
 }

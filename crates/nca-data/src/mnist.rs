@@ -108,6 +108,20 @@ impl Split {
         })
     }
 
+    /// The first `n` items only (for quick experiments and tests); `n` must be at least 1.
+    pub fn truncated(mut self, n: usize) -> Result<Split> {
+        if n == 0 {
+            return Err(DataError::BadArgument("--limit must be at least 1".into()));
+        }
+        let n = n.min(self.labels.len());
+        self.labels.truncate(n);
+        self.images
+            .pixels
+            .truncate(n * self.images.rows * self.images.cols);
+        self.images.count = n;
+        Ok(self)
+    }
+
     /// Number of items.
     pub fn len(&self) -> usize {
         self.labels.len()

@@ -128,7 +128,12 @@ pub fn encode<M: Module>(model: &M, meta: &CheckpointMeta) -> Result<Vec<u8>> {
 
 /// Writes `model` with `meta` to `path` atomically; refuses to replace an existing file unless
 /// `overwrite`.
-pub fn save<M: Module>(model: &M, meta: &CheckpointMeta, path: &Path, overwrite: bool) -> Result<()> {
+pub fn save<M: Module>(
+    model: &M,
+    meta: &CheckpointMeta,
+    path: &Path,
+    overwrite: bool,
+) -> Result<()> {
     let bytes = encode(model, meta)?;
     nca_data::write_atomic(path, &bytes, overwrite)?;
     Ok(())
@@ -216,7 +221,12 @@ pub fn load<M: Module>(model: M, path: &Path, family: &str) -> Result<(M, Checkp
             .errors
             .first()
             .map(|e| e.to_string())
-            .or_else(|| result.missing.first().map(|m| format!("missing tensor {}", m.0)))
+            .or_else(|| {
+                result
+                    .missing
+                    .first()
+                    .map(|m| format!("missing tensor {}", m.0))
+            })
             .unwrap_or_default();
         return Err(ckpt_err(
             path,
@@ -290,7 +300,13 @@ mod tests {
         let m = CellMlp::new(&[4, 6, 3], false, &dev);
         let d = tmp("bad");
         let p = d.join("m.safetensors");
-        save(&m, &CheckpointMeta::new("grow", 0, serde_json::Value::Null), &p, false).unwrap();
+        save(
+            &m,
+            &CheckpointMeta::new("grow", 0, serde_json::Value::Null),
+            &p,
+            false,
+        )
+        .unwrap();
         let e = load(CellMlp::new(&[4, 6, 3], false, &dev), &p, "classify")
             .unwrap_err()
             .to_string();
@@ -299,7 +315,10 @@ mod tests {
         let e = load(CellMlp::new(&[5, 6, 3], false, &dev), &p, "grow")
             .unwrap_err()
             .to_string();
-        assert!(e.contains("do not fit") || e.contains("incompatible"), "{e}");
+        assert!(
+            e.contains("do not fit") || e.contains("incompatible"),
+            "{e}"
+        );
 
         let mut newer = CheckpointMeta::new("grow", 0, serde_json::Value::Null);
         newer.format_version = FORMAT_VERSION + 1;
@@ -318,7 +337,12 @@ mod tests {
         assert!(e.contains("checkpoint"), "{e}");
         let p4 = d.join("garbage.safetensors");
         std::fs::write(&p4, b"hello").unwrap();
-        assert!(read_meta(&p4).unwrap_err().to_string().contains("not a valid safetensors"));
+        assert!(
+            read_meta(&p4)
+                .unwrap_err()
+                .to_string()
+                .contains("not a valid safetensors")
+        );
         std::fs::remove_dir_all(d).unwrap();
     }
 }

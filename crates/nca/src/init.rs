@@ -52,7 +52,13 @@ mod tests {
             .flat_map(|l| {
                 [
                     l.weight.val().into_data().try_to_vec::<f32>().unwrap(),
-                    l.bias.as_ref().unwrap().val().into_data().try_to_vec::<f32>().unwrap(),
+                    l.bias
+                        .as_ref()
+                        .unwrap()
+                        .val()
+                        .into_data()
+                        .try_to_vec::<f32>()
+                        .unwrap(),
                 ]
             })
             .collect()
@@ -68,7 +74,10 @@ mod tests {
         let (a, b, c) = (values(&init(1)), values(&init(1)), values(&init(2)));
         assert_eq!(a, b);
         assert_ne!(a, c);
-        assert!(a[2].iter().chain(&a[3]).all(|v| *v == 0.0), "last layer stays zero");
+        assert!(
+            a[2].iter().chain(&a[3]).all(|v| *v == 0.0),
+            "last layer stays zero"
+        );
         let bound = 1.0 / 4f32.sqrt();
         assert!(a[0].iter().chain(&a[1]).all(|v| v.abs() <= bound));
         assert!(a[0].iter().any(|v| v.abs() > bound * 0.5));

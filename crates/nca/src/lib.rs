@@ -12,6 +12,7 @@
 //! Models are Burn modules; the backend is chosen at run time by the Burn `Device`.
 
 pub mod checkpoint;
+pub mod classify;
 pub mod device;
 pub mod error;
 pub mod grads;

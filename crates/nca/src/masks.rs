@@ -44,10 +44,15 @@ pub fn alive_threshold(state: Tensor<4>, channel: usize, threshold: f32) -> Tens
 /// as a float `[B, 1, H, W]` mask. Not differentiable.
 pub fn alive_maxpool(state: Tensor<4>, channel: usize, threshold: f32) -> Tensor<4> {
     let [b, _, h, w] = state.dims();
-    let a = state.slice([0..b, channel..channel + 1, 0..h, 0..w]).detach();
-    let pooled = max_pool2d(a, MaxPoolOptions::new([3, 3])
+    let a = state
+        .slice([0..b, channel..channel + 1, 0..h, 0..w])
+        .detach();
+    let pooled = max_pool2d(
+        a,
+        MaxPoolOptions::new([3, 3])
             .with_stride([1, 1])
-            .with_padding([1, 1]));
+            .with_padding([1, 1]),
+    );
     pooled.greater_elem(threshold).float()
 }
 
@@ -78,7 +83,10 @@ mod tests {
         assert_eq!(m.iter().sum::<f32>(), 9.0);
         assert_eq!(m[0], 0.0);
         assert_eq!(m[6], 1.0);
-        let t: Vec<f32> = alive_threshold(state, 1, 0.1).into_data().try_to_vec().unwrap();
+        let t: Vec<f32> = alive_threshold(state, 1, 0.1)
+            .into_data()
+            .try_to_vec()
+            .unwrap();
         assert_eq!(t.iter().sum::<f32>(), 1.0);
     }
 }

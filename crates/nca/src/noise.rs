@@ -38,7 +38,11 @@ mod tests {
             let mean = v.iter().sum::<f32>() / v.len() as f32;
             let var = v.iter().map(|x| (x - mean).powi(2)).sum::<f32>() / v.len() as f32;
             assert!(mean.abs() < std * 0.02, "mean {mean}");
-            assert!((var.sqrt() / std - 1.0).abs() < 0.01, "std {} vs {std}", var.sqrt());
+            assert!(
+                (var.sqrt() / std - 1.0).abs() < 0.01,
+                "std {} vs {std}",
+                var.sqrt()
+            );
         }
         assert!(gaussian_values(&mut rng, 10, 0.0).iter().all(|x| *x == 0.0));
     }

@@ -15,13 +15,9 @@ use serde::{Deserialize, Serialize};
 /// The 3x3 identity filter: a cell's own value.
 pub const IDENTITY: [f32; 9] = [0., 0., 0., 0., 1., 0., 0., 0., 0.];
 /// Sobel x (left-to-right gradient), divided by 8 as in the Growing NCA paper.
-pub const SOBEL_X: [f32; 9] = [
-    -0.125, 0., 0.125, -0.25, 0., 0.25, -0.125, 0., 0.125,
-];
+pub const SOBEL_X: [f32; 9] = [-0.125, 0., 0.125, -0.25, 0., 0.25, -0.125, 0., 0.125];
 /// Sobel y (top-to-bottom gradient), divided by 8.
-pub const SOBEL_Y: [f32; 9] = [
-    -0.125, -0.25, -0.125, 0., 0., 0., 0.125, 0.25, 0.125,
-];
+pub const SOBEL_Y: [f32; 9] = [-0.125, -0.25, -0.125, 0., 0., 0., 0.125, 0.25, 0.125];
 /// The 9-point Laplacian used by later NCA work, divided by 16.
 pub const LAPLACIAN: [f32; 9] = [
     0.0625, 0.125, 0.0625, 0.125, -0.75, 0.125, 0.0625, 0.125, 0.0625,
@@ -97,10 +93,7 @@ impl FixedPerception {
                 w.extend_from_slice(f);
             }
         }
-        Tensor::from_data(
-            TensorData::new(w, [self.channels * k, 1, 3, 3]),
-            device,
-        )
+        Tensor::from_data(TensorData::new(w, [self.channels * k, 1, 3, 3]), device)
     }
 
     /// `[B, C, H, W]` → `[B, C*K, H, W]`.
@@ -173,7 +166,10 @@ mod tests {
 
     #[test]
     fn perception_kind_parses() {
-        assert_eq!("learned".parse::<PerceptionKind>(), Ok(PerceptionKind::Learned));
+        assert_eq!(
+            "learned".parse::<PerceptionKind>(),
+            Ok(PerceptionKind::Learned)
+        );
         assert!("fourier".parse::<PerceptionKind>().is_err());
     }
 }

@@ -72,7 +72,8 @@ impl SamplePool {
     pub fn scatter(&mut self, idx: &[usize], batch: &[f32]) {
         let n = self.state_len();
         for (k, &i) in idx.iter().enumerate() {
-            self.state_mut(i).copy_from_slice(&batch[k * n..(k + 1) * n]);
+            self.state_mut(i)
+                .copy_from_slice(&batch[k * n..(k + 1) * n]);
         }
     }
 

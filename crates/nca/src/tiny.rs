@@ -85,7 +85,11 @@ impl TinyTask {
         (0..s * s)
             .map(|i| {
                 let (y, x) = ((i / s) as f32, (i % s) as f32);
-                if (x - c).powi(2) + (y - c).powi(2) <= r * r { 1.0 } else { 0.0 }
+                if (x - c).powi(2) + (y - c).powi(2) <= r * r {
+                    1.0
+                } else {
+                    0.0
+                }
             })
             .collect()
     }

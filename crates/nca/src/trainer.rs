@@ -140,7 +140,10 @@ impl TrainerConfig {
             return Err(NcaError::config("--steps", "must be at least 1"));
         }
         if self.steps > 100_000_000 {
-            return Err(NcaError::config("--steps", "absurdly large (max 100000000)"));
+            return Err(NcaError::config(
+                "--steps",
+                "absurdly large (max 100000000)",
+            ));
         }
         if self.checkpoint_every == 0 {
             return Err(NcaError::config("--checkpoint-every", "must be at least 1"));
@@ -218,9 +221,12 @@ fn encode_state(arrays: &[NamedArray]) -> Result<Vec<u8>> {
         .iter()
         .map(|a| {
             let bytes: &[u8] = bytemuck_f32(&a.data);
-            let view =
-                safetensors::tensor::TensorView::new(safetensors::Dtype::F32, a.shape.clone(), bytes)
-                    .map_err(|e| NcaError::config("task state", e.to_string()))?;
+            let view = safetensors::tensor::TensorView::new(
+                safetensors::Dtype::F32,
+                a.shape.clone(),
+                bytes,
+            )
+            .map_err(|e| NcaError::config("task state", e.to_string()))?;
             Ok((a.name.clone(), view))
         })
         .collect::<Result<_>>()?;
@@ -319,8 +325,11 @@ fn load_checkpoint<T: Task>(
             why: "no checkpoint to resume from".into(),
         });
     }
-    let (model, meta) =
-        checkpoint::load(task.init_model(device, &mut StdRng::seed_from_u64(0)), &ck.join("model.safetensors"), task.family())?;
+    let (model, meta) = checkpoint::load(
+        task.init_model(device, &mut StdRng::seed_from_u64(0)),
+        &ck.join("model.safetensors"),
+        task.family(),
+    )?;
     let read = |name: &str| {
         let p = ck.join(name);
         std::fs::read(&p).map_err(|e| NcaError::io(p, e))
@@ -451,7 +460,10 @@ pub fn train<T: Task>(
         std::fs::create_dir_all(dir).map_err(|e| NcaError::io(dir, e))?;
         let model = task.init_model(&device, &mut StdRng::seed_from_u64(cfg.seed));
         let optim = adam(cfg);
-        let state = TrainerState { step: 0, wall_s: 0.0 };
+        let state = TrainerState {
+            step: 0,
+            wall_s: 0.0,
+        };
         let _ = std::fs::remove_file(&metrics_path);
         save_checkpoint(dir, task, &model, &optim, &state, &full_config)?;
         (model, optim, state)

@@ -66,7 +66,10 @@ mod tests {
         let x = Tensor::<4>::random([1, 3, 4, 4], burn::tensor::Distribution::Default, &dev);
         let y = mlp.forward(x.clone());
         // Changing one cell changes only that cell's output.
-        let x2 = x.slice_assign([0..1, 0..3, 0..1, 0..1], Tensor::<4>::ones([1, 3, 1, 1], &dev));
+        let x2 = x.slice_assign(
+            [0..1, 0..3, 0..1, 0..1],
+            Tensor::<4>::ones([1, 3, 1, 1], &dev),
+        );
         let y2 = mlp.forward(x2);
         let d: Vec<f32> = (y - y2).abs().sum_dim(1).into_data().try_to_vec().unwrap();
         assert!(d[1..].iter().all(|v| *v == 0.0), "{d:?}");

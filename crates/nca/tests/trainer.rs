@@ -1,6 +1,6 @@
 //! End-to-end tests of the trainer with the tiny family: learning, resume, the NaN guard.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::tensor::{Device, Tensor};
@@ -24,9 +24,9 @@ fn cfg(steps: usize, every: usize) -> TrainerConfig {
     }
 }
 
-fn opts(dir: &PathBuf, resume: bool) -> RunOptions {
+fn opts(dir: &Path, resume: bool) -> RunOptions {
     RunOptions {
-        dir: dir.clone(),
+        dir: dir.to_path_buf(),
         resume,
         progress: false,
     }
@@ -36,7 +36,8 @@ fn params(model: &TinyNca) -> Vec<f32> {
     struct All(Vec<f32>);
     impl ModuleVisitor for All {
         fn visit_float<const D: usize>(&mut self, p: &Param<Tensor<D>>) {
-            self.0.extend(p.val().into_data().try_to_vec::<f32>().unwrap());
+            self.0
+                .extend(p.val().into_data().try_to_vec::<f32>().unwrap());
         }
     }
     let mut all = All(Vec::new());
@@ -44,18 +45,24 @@ fn params(model: &TinyNca) -> Vec<f32> {
     all.0
 }
 
-fn load(dir: &PathBuf) -> TinyNca {
+fn load(dir: &Path) -> TinyNca {
     let task = TinyTask::new(TinyConfig::default());
     let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(0);
     let init = nca::trainer::Task::init_model(&task, &Device::flex(), &mut rng);
-    nca::checkpoint::load(init, &model_path(dir), "tiny").unwrap().0
+    nca::checkpoint::load(init, &model_path(dir), "tiny")
+        .unwrap()
+        .0
 }
 
-fn losses(dir: &PathBuf) -> Vec<f64> {
+fn losses(dir: &Path) -> Vec<f64> {
     std::fs::read_to_string(dir.join("metrics.jsonl"))
         .unwrap()
         .lines()
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["loss"].as_f64().unwrap())
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["loss"]
+                .as_f64()
+                .unwrap()
+        })
         .collect()
 }
 
@@ -63,7 +70,13 @@ fn losses(dir: &PathBuf) -> Vec<f64> {
 fn tiny_family_learns() {
     let dir = run_dir("learns");
     let mut task = TinyTask::new(TinyConfig::default());
-    let report = train(&mut task, &cfg(150, 50), &opts(&dir, false), &Device::flex()).unwrap();
+    let report = train(
+        &mut task,
+        &cfg(150, 50),
+        &opts(&dir, false),
+        &Device::flex(),
+    )
+    .unwrap();
     assert_eq!(report.steps, 150);
     let l = losses(&dir);
     assert_eq!(l.len(), 150);
@@ -86,7 +99,12 @@ fn resume_continues_with_identical_parameters() {
     // the metrics lines that steps 11 and 12 would have logged before the kill.
     train(&mut task, &cfg(10, 5), &opts(&b, false), &Device::flex()).unwrap();
     let straight = std::fs::read_to_string(a.join("metrics.jsonl")).unwrap();
-    let lost: String = straight.lines().skip(10).take(2).map(|l| format!("{l}\n")).collect();
+    let lost: String = straight
+        .lines()
+        .skip(10)
+        .take(2)
+        .map(|l| format!("{l}\n"))
+        .collect();
     let mut log = std::fs::read_to_string(b.join("metrics.jsonl")).unwrap();
     log.push_str(&lost);
     std::fs::write(b.join("metrics.jsonl"), log).unwrap();

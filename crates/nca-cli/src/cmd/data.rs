@@ -1,6 +1,8 @@
 //! `nca data ...`: show, download and verify data sets.
 
-use nca_data::{FetchAction, choose_data_dir, dataset_info, fetch_mnist, resolve_data_dir, verify_mnist};
+use nca_data::{
+    FetchAction, choose_data_dir, dataset_info, fetch_mnist, resolve_data_dir, verify_mnist,
+};
 
 use super::CmdResult;
 use crate::cli::DataCommand;
@@ -66,7 +68,9 @@ pub fn run(c: DataCommand) -> CmdResult {
                 }
             }
             if !all_ok {
-                return Err("some MNIST files are missing or corrupt (run `nca data fetch mnist`)".into());
+                return Err(
+                    "some MNIST files are missing or corrupt (run `nca data fetch mnist`)".into(),
+                );
             }
         }
     }

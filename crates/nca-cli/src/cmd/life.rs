@@ -33,8 +33,8 @@ pub fn run(a: LifeArgs) -> CmdResult {
         (None, Some(path)) => {
             let text = std::fs::read_to_string(path)
                 .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-            let pattern = Pattern::from_rle(&text)
-                .map_err(|e| format!("{}: {e}", path.display()))?;
+            let pattern =
+                Pattern::from_rle(&text).map_err(|e| format!("{}: {e}", path.display()))?;
             place(w, h, topology, &pattern)?
         }
         (None, None) => place(w, h, topology, &Pattern::named(&a.pattern)?)?,
@@ -55,7 +55,9 @@ pub fn run(a: LifeArgs) -> CmdResult {
             .into());
         }
         if p.exists() && !a.force {
-            return Err(format!("{} already exists (pass --force to overwrite)", p.display()).into());
+            return Err(
+                format!("{} already exists (pass --force to overwrite)", p.display()).into(),
+            );
         }
     }
 
@@ -99,7 +101,12 @@ pub fn run(a: LifeArgs) -> CmdResult {
     Ok(())
 }
 
-fn place(w: usize, h: usize, topology: Topology, pattern: &Pattern) -> Result<Grid, nca::life::LifeError> {
+fn place(
+    w: usize,
+    h: usize,
+    topology: Topology,
+    pattern: &Pattern,
+) -> Result<Grid, nca::life::LifeError> {
     let mut grid = Grid::new(w, h, topology)?;
     grid.place_centered(pattern)?;
     Ok(grid)

@@ -1,6 +1,7 @@
 //! One module per command; [`run`] dispatches.
 
 mod checkpoint;
+mod classify;
 mod data;
 mod life;
 mod plot;
@@ -18,6 +19,7 @@ pub fn run(cli: Cli) -> CmdResult {
         Command::Data(c) => data::run(c),
         Command::Plot(a) => plot::run(a),
         Command::Checkpoint(c) => checkpoint::run(c),
+        Command::Classify(c) => classify::run(c),
         Command::Tiny(c) => tiny::run(c),
     }
 }

@@ -10,7 +10,12 @@ pub fn run(a: PlotArgs) -> CmdResult {
         a.run.clone()
     };
     if !metrics.exists() {
-        return Err(format!("{} not found (is {} a run directory?)", metrics.display(), a.run.display()).into());
+        return Err(format!(
+            "{} not found (is {} a run directory?)",
+            metrics.display(),
+            a.run.display()
+        )
+        .into());
     }
     let out = a.out.unwrap_or_else(|| {
         metrics

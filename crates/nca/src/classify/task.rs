@@ -1,0 +1,215 @@
+//! Training the self-classifier: the sample pool with fresh and mutated digits, the rollout and
+//! the loss, as a [`Task`] for the shared trainer.
+
+use std::sync::Arc;
+
+use burn::optim::GradientsParams;
+use burn::tensor::{Device, Tensor, TensorData};
+use nca_data::Split;
+use rand::Rng;
+use rand::rngs::StdRng;
+
+use super::model::{ClassifyConfig, ClassifyNca, loss};
+use crate::error::{NcaError, Result};
+use crate::masks::{alive_threshold, fire_mask};
+use crate::noise::gaussian;
+use crate::pool::SamplePool;
+use crate::trainer::{NamedArray, StepOutput, Task};
+
+/// The fresh state of a digit: its pixels in channel 0, zeros elsewhere (`[C, H, W]`).
+pub fn fresh_state(pixels: &[f32], channels: usize) -> Vec<f32> {
+    let mut s = vec![0.0; channels * pixels.len()];
+    s[..pixels.len()].copy_from_slice(pixels);
+    s
+}
+
+/// Swaps the digit of `state` for `pixels`: cells alive in both keep their state, all others
+/// start from zero (the paper's mutation).
+pub fn mutate_state(state: &mut [f32], pixels: &[f32], channels: usize, threshold: f32) {
+    let n = pixels.len();
+    for i in 0..n {
+        let keep = state[i] > threshold && pixels[i] > threshold;
+        state[i] = pixels[i];
+        if !keep {
+            for c in 1..channels {
+                state[c * n + i] = 0.0;
+            }
+        }
+    }
+}
+
+/// One-hot targets `[B, classes, H, W]` at alive cells.
+pub fn targets(labels: &[u8], pixels: &[f32], cfg: &ClassifyConfig, hw: usize) -> Vec<f32> {
+    let (k, c) = (cfg.classes, cfg.channels);
+    let mut t = vec![0.0; labels.len() * k * hw];
+    for (b, &l) in labels.iter().enumerate() {
+        for i in 0..hw {
+            if pixels[b * c * hw + i] > cfg.alive_threshold {
+                t[(b * k + l as usize) * hw + i] = 1.0;
+            }
+        }
+    }
+    t
+}
+
+/// The self-classification training task.
+pub struct ClassifyTask {
+    /// Settings.
+    pub cfg: ClassifyConfig,
+    data: Arc<Split>,
+    pool: SamplePool,
+    labels: Vec<u8>,
+}
+
+impl ClassifyTask {
+    /// A task training on `data`, its pool filled with random digits drawn from `rng`.
+    pub fn new(cfg: ClassifyConfig, data: Arc<Split>, rng: &mut StdRng) -> Result<Self> {
+        cfg.validate()?;
+        if data.is_empty() {
+            return Err(NcaError::config("data", "the training split is empty"));
+        }
+        let (h, w) = (data.rows(), data.cols());
+        let shape = [cfg.channels, h, w];
+        let mut pool = SamplePool::filled(cfg.pool, shape, &vec![0.0; cfg.channels * h * w]);
+        let mut labels = Vec::with_capacity(cfg.pool);
+        for i in 0..cfg.pool {
+            let d = rng.random_range(0..data.len());
+            pool.replace(i, &fresh_state(&data.image_f32(d), cfg.channels));
+            labels.push(data.label(d));
+        }
+        Ok(Self {
+            cfg,
+            data,
+            pool,
+            labels,
+        })
+    }
+
+    /// Draws a batch from the pool, refreshing and mutating members as the paper does.
+    /// Returns pool indices, states `[B, C, H, W]` and labels.
+    fn batch(&mut self, rng: &mut StdRng) -> (Vec<usize>, Vec<f32>, Vec<u8>) {
+        let cfg = &self.cfg;
+        let idx = self.pool.sample(rng, cfg.batch);
+        let mut states = self.pool.gather(&idx);
+        let mut labels: Vec<u8> = idx.iter().map(|&i| self.labels[i]).collect();
+        let n = self.pool.state_len();
+        for k in 0..cfg.fresh_per_batch + cfg.mutate_per_batch {
+            let d = rng.random_range(0..self.data.len());
+            let pixels = self.data.image_f32(d);
+            let s = &mut states[k * n..(k + 1) * n];
+            if k < cfg.fresh_per_batch {
+                s.copy_from_slice(&fresh_state(&pixels, cfg.channels));
+            } else {
+                mutate_state(s, &pixels, cfg.channels, cfg.alive_threshold);
+            }
+            labels[k] = self.data.label(d);
+        }
+        (idx, states, labels)
+    }
+}
+
+impl Task for ClassifyTask {
+    type Model = ClassifyNca;
+
+    fn family(&self) -> &'static str {
+        super::FAMILY
+    }
+
+    fn config(&self) -> serde_json::Value {
+        serde_json::to_value(&self.cfg).expect("config serialises")
+    }
+
+    fn init_model(&self, device: &Device, rng: &mut StdRng) -> ClassifyNca {
+        ClassifyNca::new(&self.cfg, device, rng)
+    }
+
+    fn step(&mut self, model: &ClassifyNca, _step: usize, rng: &mut StdRng) -> Result<StepOutput> {
+        let device = model.perception.weight.val().device();
+        let (idx, states, labels) = self.batch(rng);
+        let cfg = self.cfg.clone();
+        let (b, c, h, w) = (cfg.batch, cfg.channels, self.data.rows(), self.data.cols());
+        let target = targets(&labels, &states, &cfg, h * w);
+        let mut x = Tensor::<4>::from_data(TensorData::new(states, [b, c, h, w]), &device);
+        let alive = alive_threshold(x.clone(), 0, cfg.alive_threshold);
+        for _ in 0..cfg.ticks {
+            let fire = fire_mask(rng, [b, h, w], cfg.fire_rate, &device);
+            let noise = (cfg.noise_std > 0.0)
+                .then(|| gaussian(rng, [b, c - 1, h, w], cfg.noise_std, &device));
+            x = model.tick(x, alive.clone(), fire, noise);
+        }
+        let target =
+            Tensor::<4>::from_data(TensorData::new(target, [b, cfg.classes, h, w]), &device);
+        let l = loss(x.clone(), target.clone(), alive.clone(), &cfg);
+        let loss_value = l.clone().into_scalar::<f32>();
+        let grads = GradientsParams::from_grads(l.backward(), model);
+        let final_state: Vec<f32> = x
+            .clone()
+            .detach()
+            .into_data()
+            .try_to_vec()
+            .map_err(|e| NcaError::config("state", format!("{e:?}")))?;
+        let accuracy = cell_accuracy(&final_state, &labels, &cfg, h * w);
+        self.pool.scatter(&idx, &final_state);
+        for (k, &i) in idx.iter().enumerate() {
+            self.labels[i] = labels[k];
+        }
+        Ok(StepOutput {
+            loss: loss_value,
+            grads,
+            metrics: vec![("batch_accuracy".into(), accuracy)],
+        })
+    }
+
+    fn state(&self) -> Vec<NamedArray> {
+        let [c, h, w] = self.pool.shape;
+        vec![
+            NamedArray {
+                name: "pool".into(),
+                shape: vec![self.pool.len(), c, h, w],
+                data: self.pool.data.clone(),
+            },
+            NamedArray {
+                name: "labels".into(),
+                shape: vec![self.labels.len()],
+                data: self.labels.iter().map(|&l| l as f32).collect(),
+            },
+        ]
+    }
+
+    fn set_state(&mut self, state: Vec<NamedArray>) -> Result<()> {
+        for a in state {
+            match a.name.as_str() {
+                "pool" if a.data.len() == self.pool.data.len() => self.pool.data = a.data,
+                "labels" if a.data.len() == self.labels.len() => {
+                    self.labels = a.data.iter().map(|&l| l as u8).collect()
+                }
+                _ => {
+                    return Err(NcaError::config(
+                        "task state",
+                        format!("'{}' does not fit this configuration", a.name),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Share of alive cells whose highest vote is their digit's label, over a batch of states.
+pub fn cell_accuracy(states: &[f32], labels: &[u8], cfg: &ClassifyConfig, hw: usize) -> f64 {
+    let (c, k0) = (cfg.channels, cfg.first_class_channel());
+    let (mut right, mut alive) = (0usize, 0usize);
+    for (b, &l) in labels.iter().enumerate() {
+        let s = &states[b * c * hw..(b + 1) * c * hw];
+        for i in 0..hw {
+            if s[i] > cfg.alive_threshold {
+                alive += 1;
+                let best = (0..cfg.classes)
+                    .max_by(|&p, &q| s[(k0 + p) * hw + i].total_cmp(&s[(k0 + q) * hw + i]))
+                    .unwrap_or(0);
+                right += usize::from(best == l as usize);
+            }
+        }
+    }
+    right as f64 / alive.max(1) as f64
+}

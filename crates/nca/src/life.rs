@@ -1,1 +1,0 @@
-//! Classic Life-like cellular automata (placeholder, being written).

@@ -1,0 +1,39 @@
+//! Classic Life-like cellular automata: the discrete ancestors of neural CA, used as a baseline,
+//! a test bed and a source of training targets.
+//!
+//! - [`Rule`]: birth/survival counts, parsed from B/S notation (`"B3/S23"`, `"S23/B3"`, `"23/3"`)
+//!   or a name (`life`, `highlife`, `seeds`, `daynight`).
+//! - [`Pattern`]: a rectangle of cells read from and written to RLE, with built-in classics
+//!   via [`Pattern::named`] (glider, blinker, toad, beacon, lwss, r-pentomino, diehard, acorn,
+//!   gosper-glider-gun).
+//! - [`Grid`]: a finite board on a [`Topology::Torus`] or with dead borders
+//!   ([`Topology::Bounded`]), seeded by placing patterns or as a random soup, advanced with
+//!   [`Grid::step`].
+//!
+//! ```
+//! use nca::life::{Grid, Pattern, Rule, Topology};
+//!
+//! let mut grid = Grid::new(16, 16, Topology::Torus)?;
+//! grid.place(&Pattern::named("glider")?, 1, 1)?;
+//! let later = grid.run(&"B3/S23".parse::<Rule>()?, 4);
+//! assert_eq!(later.population(), 5);
+//! # Ok::<(), nca::life::LifeError>(())
+//! ```
+//!
+//! Every fallible function returns [`LifeError`], whose messages are one line; bad input is an
+//! error, never a panic.
+
+pub mod error;
+pub mod grid;
+pub mod pattern;
+pub mod patterns;
+pub mod rule;
+
+#[cfg(test)]
+mod tests;
+
+pub use error::LifeError;
+pub use grid::{Grid, MAX_CELLS, MAX_SIDE, Topology};
+pub use pattern::Pattern;
+pub use patterns::pattern_names;
+pub use rule::Rule;
