@@ -36,6 +36,9 @@ pub enum Command {
     /// Self-classifying MNIST digits: every cell of a digit learns to vote for its class.
     #[command(subcommand)]
     Classify(ClassifyCommand),
+    /// Growing, persistent and regenerating NCA: grow an image from one cell, keep it, repair it.
+    #[command(subcommand)]
+    Grow(GrowCommand),
     /// The tiny test family: a 4-channel NCA that grows a disc (exercises the trainer).
     #[command(subcommand)]
     Tiny(TinyCommand),
@@ -220,5 +223,40 @@ pub enum ClassifyCommand {
         /// Use cross-entropy instead of the paper's L2 loss.
         #[arg(long)]
         cross_entropy: bool,
+    },
+}
+
+/// `nca grow ...`.
+#[derive(Subcommand, Debug)]
+pub enum GrowCommand {
+    /// Train a growing NCA on a target image (defaults: the paper's settings).
+    Train {
+        /// Training options.
+        #[command(flatten)]
+        train: TrainArgs,
+        /// Target: a PNG file (e.g. an emoji) or `circle` (the tutorial's built-in disc).
+        #[arg(long)]
+        target: String,
+        /// Side the target image is resized to, in cells.
+        #[arg(long, default_value_t = 40)]
+        size: u32,
+        /// Empty cells added around the target on every side.
+        #[arg(long, default_value_t = 16)]
+        pad: u32,
+        /// Regime: growing, persistent or regenerating.
+        #[arg(long, default_value = "regenerating")]
+        mode: String,
+        /// Perception: sobel, sobel-laplacian or learned.
+        #[arg(long, default_value = "sobel")]
+        perception: String,
+        /// Batch size.
+        #[arg(long, default_value_t = 8)]
+        batch: usize,
+        /// Pool size.
+        #[arg(long, default_value_t = 1024)]
+        pool: usize,
+        /// Fewest and most ticks per step, MIN..MAX.
+        #[arg(long, default_value = "64..96")]
+        ticks: String,
     },
 }

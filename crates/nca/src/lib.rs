@@ -16,6 +16,7 @@ pub mod classify;
 pub mod device;
 pub mod error;
 pub mod grads;
+pub mod grow;
 pub mod init;
 pub mod life;
 pub mod masks;

@@ -3,6 +3,7 @@
 mod checkpoint;
 mod classify;
 mod data;
+mod grow;
 mod life;
 mod plot;
 mod tiny;
@@ -20,6 +21,7 @@ pub fn run(cli: Cli) -> CmdResult {
         Command::Plot(a) => plot::run(a),
         Command::Checkpoint(c) => checkpoint::run(c),
         Command::Classify(c) => classify::run(c),
+        Command::Grow(c) => grow::run(c),
         Command::Tiny(c) => tiny::run(c),
     }
 }

@@ -1,0 +1,292 @@
+//! Perception on gathered cells: the 3x3 neighbourhood of each active cell (zero padded) turned
+//! into feature rows, and the matching backward pass that scatter-adds into neighbouring cells.
+//!
+//! States are NHWC for one batch item: cell `y*W + x` holds its `C` channels contiguously.
+
+use crate::gemm::{View, add_col_sums, gemm};
+use crate::spec::{NcaSpec, Perception};
+
+/// Grid geometry of one batch item.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Grid {
+    pub h: usize,
+    pub w: usize,
+    pub c: usize,
+}
+
+impl Grid {
+    /// Number of cells `H*W`.
+    pub fn cells(&self) -> usize {
+        self.h * self.w
+    }
+
+    /// The in-bounds neighbour of `cell` at 3x3 offset `o` (`(dy+1)*3 + (dx+1)`), if any.
+    #[inline]
+    fn neighbour(&self, cell: usize, o: usize) -> Option<usize> {
+        let (y, x) = (cell / self.w, cell % self.w);
+        let ny = (y + o / 3).checked_sub(1).filter(|&v| v < self.h)?;
+        let nx = (x + o % 3).checked_sub(1).filter(|&v| v < self.w)?;
+        Some(ny * self.w + nx)
+    }
+}
+
+/// Perception prepared for fast evaluation.
+pub(crate) struct Perceiver {
+    kernel: Kernel,
+    /// ReLU on the output.
+    relu: bool,
+}
+
+/// The 3x3 operator itself.
+enum Kernel {
+    /// Fixed depthwise filters: per 3x3 offset, the nonzero `(filter, coefficient)` taps.
+    Fixed {
+        k: usize,
+        taps: [Vec<(usize, f32)>; 9],
+    },
+    /// Learned conv with its weight permuted to `[P, 9, C]` so that im2col rows are contiguous
+    /// copies of neighbour cells.
+    Learned { p: usize, w: Vec<f32>, b: Vec<f32> },
+}
+
+impl Perceiver {
+    /// Prepares the perception of a validated `spec` with its learned parameters, if any.
+    pub fn new(spec: &NcaSpec, learned: Option<&(Vec<f32>, Vec<f32>)>) -> Self {
+        let kernel = match (&spec.perception, learned) {
+            (Perception::Learned { out }, Some((w, b))) => Kernel::Learned {
+                p: *out,
+                w: permute_to_offset_major(w, *out, spec.channels),
+                b: b.clone(),
+            },
+            (Perception::Fixed { filters }, _) => {
+                // Zero taps are skipped: they add exactly 0 for finite states.
+                let taps = std::array::from_fn(|o| {
+                    filters
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, f)| f[o] != 0.0)
+                        .map(|(k, f)| (k, f[o]))
+                        .collect()
+                });
+                Kernel::Fixed {
+                    k: filters.len(),
+                    taps,
+                }
+            }
+            // `validate` rules this out; treat as a zero learned perception.
+            (Perception::Learned { out }, None) => Kernel::Learned {
+                p: *out,
+                w: vec![0.0; out * spec.channels * 9],
+                b: vec![0.0; *out],
+            },
+        };
+        Self {
+            kernel,
+            relu: spec.perception_relu,
+        }
+    }
+
+    /// `P` for learned perception, `None` for fixed filters.
+    pub fn learned_out(&self) -> Option<usize> {
+        match self.kernel {
+            Kernel::Learned { p, .. } => Some(p),
+            Kernel::Fixed { .. } => None,
+        }
+    }
+
+    /// Computes the perception features of `cells` into `feats` (`[n, F]`), filling `cols` with
+    /// the im2col rows (`[n, 9C]`, learned only). `tmp` is scratch space.
+    pub fn forward(
+        &self,
+        g: Grid,
+        state: &[f32],
+        cells: &[u32],
+        cols: &mut Vec<f32>,
+        feats: &mut Vec<f32>,
+        tmp: &mut Vec<f32>,
+    ) {
+        let n = cells.len();
+        match &self.kernel {
+            Kernel::Fixed { k, taps } => {
+                let (c, k) = (g.c, *k);
+                cols.clear();
+                feats.clear();
+                feats.resize(n * c * k, 0.0);
+                tmp.clear();
+                tmp.resize(k * c, 0.0);
+                for (&cell, f) in cells.iter().zip(feats.chunks_exact_mut(c * k)) {
+                    tmp.fill(0.0);
+                    for (o, taps) in taps.iter().enumerate() {
+                        let Some(nb) = g.neighbour(cell as usize, o) else {
+                            continue;
+                        };
+                        let v = &state[nb * c..(nb + 1) * c];
+                        for &(kk, coef) in taps {
+                            for (t, &x) in tmp[kk * c..(kk + 1) * c].iter_mut().zip(v) {
+                                *t += coef * x;
+                            }
+                        }
+                    }
+                    // tmp is [K, C]; features are [C, K].
+                    for (ch, fc) in f.chunks_exact_mut(k).enumerate() {
+                        for (kk, fv) in fc.iter_mut().enumerate() {
+                            *fv = tmp[kk * c + ch];
+                        }
+                    }
+                }
+            }
+            Kernel::Learned { p, w, b } => {
+                let (c, p) = (g.c, *p);
+                im2col(g, state, cells, cols);
+                feats.clear();
+                for _ in 0..n {
+                    feats.extend_from_slice(b);
+                }
+                gemm(
+                    n,
+                    9 * c,
+                    p,
+                    View::rows(cols, 9 * c),
+                    View::rows_t(w, 9 * c),
+                    1.0,
+                    feats,
+                );
+            }
+        }
+        if self.relu {
+            feats.iter_mut().for_each(|v| *v = v.max(0.0));
+        }
+    }
+
+    /// Backward of [`Perceiver::forward`] for the recorded `rows`: `dfeats` (`[n, F]`, the
+    /// gradient of the features, clobbered) goes through the ReLU, into the parameter gradients
+    /// (learned: `dw` in `[P, 9, C]` order, `db`), and is scatter-added into the state gradient
+    /// `dstate` at the neighbours of the cells.
+    pub fn backward(
+        &self,
+        g: Grid,
+        rows: Rows,
+        dfeats: &mut [f32],
+        grads: Option<(&mut [f32], &mut [f32])>,
+        dstate: &mut [f32],
+        tmp: &mut Vec<f32>,
+    ) {
+        let Rows { cells, cols, feats } = rows;
+        if self.relu {
+            // ReLU derivative from the stored output (relu(z) > 0 iff z > 0).
+            for (d, &f) in dfeats.iter_mut().zip(feats) {
+                if f <= 0.0 {
+                    *d = 0.0;
+                }
+            }
+        }
+        let dfeats = &*dfeats;
+        let n = cells.len();
+        let c = g.c;
+        match &self.kernel {
+            Kernel::Fixed { k, taps } => {
+                let k = *k;
+                tmp.clear();
+                tmp.resize(k * c, 0.0);
+                for (&cell, df) in cells.iter().zip(dfeats.chunks_exact(c * k)) {
+                    for (ch, dfc) in df.chunks_exact(k).enumerate() {
+                        for (kk, &v) in dfc.iter().enumerate() {
+                            tmp[kk * c + ch] = v;
+                        }
+                    }
+                    for (o, taps) in taps.iter().enumerate() {
+                        let Some(nb) = g.neighbour(cell as usize, o) else {
+                            continue;
+                        };
+                        let d = &mut dstate[nb * c..(nb + 1) * c];
+                        for &(kk, coef) in taps {
+                            for (dv, &t) in d.iter_mut().zip(&tmp[kk * c..(kk + 1) * c]) {
+                                *dv += coef * t;
+                            }
+                        }
+                    }
+                }
+            }
+            Kernel::Learned { p, w, .. } => {
+                let p = *p;
+                let wc = 9 * c;
+                if let Some((dw, db)) = grads {
+                    gemm(
+                        p,
+                        n,
+                        wc,
+                        View::rows_t(dfeats, p),
+                        View::rows(cols, wc),
+                        1.0,
+                        dw,
+                    );
+                    add_col_sums(dfeats, p, db);
+                }
+                tmp.clear();
+                tmp.resize(n * wc, 0.0);
+                gemm(n, p, wc, View::rows(dfeats, p), View::rows(w, wc), 0.0, tmp);
+                for (&cell, da) in cells.iter().zip(tmp.chunks_exact(wc)) {
+                    for (o, dao) in da.chunks_exact(c).enumerate() {
+                        if let Some(nb) = g.neighbour(cell as usize, o) {
+                            for (dv, &v) in dstate[nb * c..(nb + 1) * c].iter_mut().zip(dao) {
+                                *dv += v;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// What forward recorded for one tick's active cells, as backward reads it.
+#[derive(Clone, Copy)]
+pub(crate) struct Rows<'a> {
+    /// Active cells; row `r` belongs to `cells[r]`.
+    pub cells: &'a [u32],
+    /// im2col rows `[n, 9C]` (learned perception only, else empty).
+    pub cols: &'a [f32],
+    /// Perception output after its optional ReLU, `[n, F]`.
+    pub feats: &'a [f32],
+}
+
+/// im2col rows in offset-major order: `cols[r, o*C + c]` = channel `c` of the neighbour of
+/// `cells[r]` at offset `o`, or 0 outside the grid.
+fn im2col(g: Grid, state: &[f32], cells: &[u32], cols: &mut Vec<f32>) {
+    let c = g.c;
+    cols.clear();
+    cols.resize(cells.len() * 9 * c, 0.0);
+    for (&cell, row) in cells.iter().zip(cols.chunks_exact_mut(9 * c)) {
+        for (o, dst) in row.chunks_exact_mut(c).enumerate() {
+            if let Some(nb) = g.neighbour(cell as usize, o) {
+                dst.copy_from_slice(&state[nb * c..(nb + 1) * c]);
+            }
+        }
+    }
+}
+
+/// `[P, C, 3, 3]` → `[P, 9, C]`.
+fn permute_to_offset_major(w: &[f32], p: usize, c: usize) -> Vec<f32> {
+    let mut out = vec![0.0; p * c * 9];
+    for pi in 0..p {
+        for ci in 0..c {
+            for o in 0..9 {
+                out[pi * 9 * c + o * c + ci] = w[pi * c * 9 + ci * 9 + o];
+            }
+        }
+    }
+    out
+}
+
+/// `[P, 9, C]` → `[P, C, 3, 3]` (inverse of the permutation used internally).
+pub(crate) fn permute_to_channel_major(w: &[f32], p: usize, c: usize) -> Vec<f32> {
+    let mut out = vec![0.0; p * c * 9];
+    for pi in 0..p {
+        for ci in 0..c {
+            for o in 0..9 {
+                out[pi * c * 9 + ci * 9 + o] = w[pi * 9 * c + o * c + ci];
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,122 @@
+//! The growing NCA: fixed or learned perception, per-cell MLP, alive-masked stochastic update.
+
+use burn::module::Module;
+use burn::nn::conv::Conv2d;
+use burn::tensor::{Device, Tensor};
+use rand::rngs::StdRng;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{NcaError, Result};
+use crate::masks::alive_maxpool;
+use crate::perceive::{FixedPerception, PerceptionKind, learned_perception};
+use crate::update::CellMlp;
+
+/// Architecture settings; defaults are the paper's.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct GrowConfig {
+    /// State channels (RGBA + hidden).
+    pub channels: usize,
+    /// Hidden width of the update MLP.
+    pub hidden: usize,
+    /// Perception kind.
+    pub perception: PerceptionKind,
+    /// Probability that a cell updates in a tick.
+    pub fire_rate: f32,
+    /// Alpha above which a cell (and its neighbours) is alive.
+    pub alive_threshold: f32,
+}
+
+impl Default for GrowConfig {
+    fn default() -> Self {
+        Self {
+            channels: 16,
+            hidden: 128,
+            perception: PerceptionKind::Sobel,
+            fire_rate: 0.5,
+            alive_threshold: 0.1,
+        }
+    }
+}
+
+impl GrowConfig {
+    /// Perception features per cell.
+    pub fn features(&self) -> usize {
+        match self.perception {
+            PerceptionKind::Learned => 3 * self.channels,
+            k => k.filters().len() * self.channels,
+        }
+    }
+
+    /// Checks the values a user can get wrong.
+    pub fn validate(&self) -> Result<()> {
+        if self.channels < 4 || self.channels > 256 {
+            return Err(NcaError::config(
+                "channels",
+                "must be in 4..=256 (RGBA first)",
+            ));
+        }
+        if self.hidden == 0 || self.hidden > 4096 {
+            return Err(NcaError::config("hidden", "must be in 1..=4096"));
+        }
+        if !(self.fire_rate > 0.0 && self.fire_rate <= 1.0) {
+            return Err(NcaError::config("fire rate", "must be in (0, 1]"));
+        }
+        Ok(())
+    }
+}
+
+/// The network: perception (fixed filters, or a learned conv when `learned` is set) and MLP.
+#[derive(Module, Debug)]
+pub struct GrowNca {
+    /// Fixed depthwise filters (empty when perception is learned).
+    pub fixed: FixedPerception,
+    /// Learned 3x3 perception, if chosen.
+    pub learned: Option<Conv2d>,
+    /// Per-cell update.
+    pub update: CellMlp,
+}
+
+impl GrowNca {
+    /// A model for `cfg`; weights drawn from `rng` (PyTorch's default init), last layer zero.
+    pub fn new(cfg: &GrowConfig, device: &Device, rng: &mut StdRng) -> Self {
+        let learned = (cfg.perception == PerceptionKind::Learned)
+            .then(|| learned_perception(cfg.channels, cfg.features(), device));
+        let model = Self {
+            fixed: FixedPerception::new(cfg.perception.filters(), cfg.channels),
+            learned,
+            update: CellMlp::new(&[cfg.features(), cfg.hidden, cfg.channels], true, device),
+        };
+        crate::init::torch_default(model, rng)
+    }
+
+    /// Perception features `[B, F, H, W]`.
+    pub fn perceive(&self, state: Tensor<4>) -> Tensor<4> {
+        match &self.learned {
+            Some(conv) => conv.forward(state),
+            None => self.fixed.forward(state),
+        }
+    }
+
+    /// One tick: `fire` is a `[B, 1, H, W]` 0/1 mask. Cells not alive before and after the
+    /// update (3x3 max-pool of alpha > threshold) are cleared.
+    pub fn tick(&self, state: Tensor<4>, fire: Tensor<4>, threshold: f32) -> Tensor<4> {
+        let pre = alive_maxpool(state.clone(), 3, threshold);
+        let dx = self.update.forward(self.perceive(state.clone()));
+        let x = state + dx * fire;
+        let post = alive_maxpool(x.clone(), 3, threshold);
+        x * (pre * post)
+    }
+}
+
+/// Per-sample mean squared RGBA error `[B]` of states `[B, C, H, W]` against `target`
+/// (`[1, 4, H, W]`).
+pub fn rgba_loss(state: Tensor<4>, target: Tensor<4>) -> Tensor<1> {
+    let [b, _, h, w] = state.dims();
+    let rgba = state.slice([0..b, 0..4, 0..h, 0..w]);
+    (rgba - target)
+        .square()
+        .reshape([b, 4 * h * w])
+        .mean_dim(1)
+        .reshape([b])
+}
