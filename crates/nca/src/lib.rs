@@ -24,6 +24,7 @@ pub mod noise;
 pub mod perceive;
 pub mod pool;
 pub mod schedule;
+pub mod sparse;
 pub mod update;
 
 pub use error::{NcaError, Result};

@@ -9,12 +9,103 @@ use nca_data::Split;
 use rand::Rng;
 use rand::rngs::StdRng;
 
-use super::model::{ClassifyConfig, ClassifyNca, loss};
+use super::model::{ClassifyConfig, ClassifyNca, Loss, loss};
 use crate::error::{NcaError, Result};
-use crate::masks::{alive_threshold, fire_mask};
-use crate::noise::gaussian;
+use crate::masks::{alive_threshold, fire_mask_values};
+use crate::noise::gaussian_values;
 use crate::pool::SamplePool;
+use crate::sparse::{self, AliveRule, Engine, NcaSpec, Perception, TickMasks};
 use crate::trainer::{NamedArray, StepOutput, Task};
+
+/// The engine's description of the self-classifier.
+pub fn engine_spec(cfg: &ClassifyConfig) -> NcaSpec {
+    NcaSpec {
+        channels: cfg.channels,
+        perception: Perception::Learned { out: cfg.hidden },
+        perception_relu: true,
+        hidden: vec![cfg.hidden, cfg.update_channels()],
+        update_channels: 1..cfg.channels,
+        alive: AliveRule::Static {
+            channel: 0,
+            threshold: cfg.alive_threshold,
+        },
+    }
+}
+
+/// Draws the fire masks and noise of `ticks` ticks, in the order both engines consume them.
+pub fn draw_ticks(
+    rng: &mut impl Rng,
+    cfg: &ClassifyConfig,
+    [b, h, w]: [usize; 3],
+) -> Vec<TickMasks> {
+    (0..cfg.ticks)
+        .map(|_| {
+            let fire = fire_mask_values(rng, b, h, w, cfg.fire_rate)
+                .iter()
+                .map(|&v| v as u8)
+                .collect();
+            let noise = (cfg.noise_std > 0.0)
+                .then(|| gaussian_values(rng, b * cfg.update_channels() * h * w, cfg.noise_std));
+            TickMasks { fire, noise }
+        })
+        .collect()
+}
+
+/// The loss of final states and its gradient with respect to them, in plain Rust (the same
+/// function as [`loss`]). `target` is one-hot `[B, classes, H, W]` at alive cells.
+pub fn loss_and_grad(
+    states: &[f32],
+    target: &[f32],
+    cfg: &ClassifyConfig,
+    [b, h, w]: [usize; 3],
+) -> (f32, Vec<f32>) {
+    let (c, k, k0, hw) = (cfg.channels, cfg.classes, cfg.first_class_channel(), h * w);
+    let mut d = vec![0.0f32; states.len()];
+    let alive = |bi: usize, i: usize| states[bi * c * hw + i] > cfg.alive_threshold;
+    match cfg.loss {
+        Loss::L2 => {
+            let mut total = 0.0f64;
+            for bi in 0..b {
+                for j in 0..k {
+                    for i in 0..hw {
+                        if alive(bi, i) {
+                            let si = (bi * c + k0 + j) * hw + i;
+                            let diff = states[si] - target[(bi * k + j) * hw + i];
+                            total += (diff * diff) as f64;
+                            d[si] = diff / b as f32;
+                        }
+                    }
+                }
+            }
+            ((total / (2.0 * b as f64)) as f32, d)
+        }
+        Loss::CrossEntropy => {
+            let n_alive = (0..b)
+                .flat_map(|bi| (0..hw).map(move |i| (bi, i)))
+                .filter(|&(bi, i)| alive(bi, i))
+                .count()
+                .max(1) as f32;
+            let mut total = 0.0f64;
+            for bi in 0..b {
+                for i in 0..hw {
+                    if !alive(bi, i) {
+                        continue;
+                    }
+                    let logit = |j: usize| states[(bi * c + k0 + j) * hw + i];
+                    let m = (0..k).map(logit).fold(f32::NEG_INFINITY, f32::max);
+                    let z: f32 = (0..k).map(|j| (logit(j) - m).exp()).sum();
+                    for j in 0..k {
+                        let p = (logit(j) - m).exp() / z;
+                        let t = target[(bi * k + j) * hw + i];
+                        total -= (t * ((logit(j) - m) - z.ln())) as f64;
+                        d[(bi * c + k0 + j) * hw + i] = (p - t) / n_alive;
+                    }
+                }
+            }
+            ((total / n_alive as f64) as f32, d)
+        }
+    }
+}
 
 /// The fresh state of a digit: its pixels in channel 0, zeros elsewhere (`[C, H, W]`).
 pub fn fresh_state(pixels: &[f32], channels: usize) -> Vec<f32> {
@@ -56,9 +147,12 @@ pub fn targets(labels: &[u8], pixels: &[f32], cfg: &ClassifyConfig, hw: usize) -
 pub struct ClassifyTask {
     /// Settings.
     pub cfg: ClassifyConfig,
+    /// Which implementation computes a step.
+    pub engine: Engine,
     data: Arc<Split>,
     pool: SamplePool,
     labels: Vec<u8>,
+    tape: Option<nca_fast::Tape>,
 }
 
 impl ClassifyTask {
@@ -79,9 +173,11 @@ impl ClassifyTask {
         }
         Ok(Self {
             cfg,
+            engine: Engine::Sparse,
             data,
             pool,
             labels,
+            tape: None,
         })
     }
 
@@ -124,31 +220,16 @@ impl Task for ClassifyTask {
     }
 
     fn step(&mut self, model: &ClassifyNca, _step: usize, rng: &mut StdRng) -> Result<StepOutput> {
-        let device = model.perception.weight.val().device();
         let (idx, states, labels) = self.batch(rng);
         let cfg = self.cfg.clone();
-        let (b, c, h, w) = (cfg.batch, cfg.channels, self.data.rows(), self.data.cols());
-        let target = targets(&labels, &states, &cfg, h * w);
-        let mut x = Tensor::<4>::from_data(TensorData::new(states, [b, c, h, w]), &device);
-        let alive = alive_threshold(x.clone(), 0, cfg.alive_threshold);
-        for _ in 0..cfg.ticks {
-            let fire = fire_mask(rng, [b, h, w], cfg.fire_rate, &device);
-            let noise = (cfg.noise_std > 0.0)
-                .then(|| gaussian(rng, [b, c - 1, h, w], cfg.noise_std, &device));
-            x = model.tick(x, alive.clone(), fire, noise);
-        }
-        let target =
-            Tensor::<4>::from_data(TensorData::new(target, [b, cfg.classes, h, w]), &device);
-        let l = loss(x.clone(), target.clone(), alive.clone(), &cfg);
-        let loss_value = l.clone().into_scalar::<f32>();
-        let grads = GradientsParams::from_grads(l.backward(), model);
-        let final_state: Vec<f32> = x
-            .clone()
-            .detach()
-            .into_data()
-            .try_to_vec()
-            .map_err(|e| NcaError::config("state", format!("{e:?}")))?;
-        let accuracy = cell_accuracy(&final_state, &labels, &cfg, h * w);
+        let dims = [cfg.batch, self.data.rows(), self.data.cols()];
+        let target = targets(&labels, &states, &cfg, dims[1] * dims[2]);
+        let ticks = draw_ticks(rng, &cfg, dims);
+        let (loss_value, grads, final_state) = match self.engine {
+            Engine::Burn => burn_step(model, &cfg, states, &target, &ticks, dims)?,
+            Engine::Sparse => self.sparse_step(model, &states, &target, &ticks, dims)?,
+        };
+        let accuracy = cell_accuracy(&final_state, &labels, &cfg, dims[1] * dims[2]);
         self.pool.scatter(&idx, &final_state);
         for (k, &i) in idx.iter().enumerate() {
             self.labels[i] = labels[k];
@@ -212,4 +293,67 @@ pub fn cell_accuracy(states: &[f32], labels: &[u8], cfg: &ClassifyConfig, hw: us
         }
     }
     right as f64 / alive.max(1) as f64
+}
+
+impl ClassifyTask {
+    fn sparse_step(
+        &mut self,
+        model: &ClassifyNca,
+        states: &[f32],
+        target: &[f32],
+        ticks: &[TickMasks],
+        dims: [usize; 3],
+    ) -> Result<(f32, burn::optim::GradientsParams, Vec<f32>)> {
+        let spec = engine_spec(&self.cfg);
+        let params = sparse::params_from(Some(&model.perception), &model.update);
+        let roll = match self.tape.take() {
+            Some(old) => nca_fast::rollout_reusing(&spec, &params, states, dims, ticks, old),
+            None => nca_fast::rollout(&spec, &params, states, dims, ticks, true),
+        }
+        .map_err(sparse::engine_err)?;
+        let (loss_value, d_final) = loss_and_grad(&roll.final_state, target, &self.cfg, dims);
+        let tape = roll.tape.expect("tape kept");
+        let (g, _) =
+            nca_fast::backward(&spec, &params, &tape, &d_final).map_err(sparse::engine_err)?;
+        self.tape = Some(tape);
+        let grads = sparse::grads_to_burn(g, Some(&model.perception), &model.update);
+        Ok((loss_value, grads, roll.final_state))
+    }
+}
+
+/// One step on the plain Burn path (any backend): the same masks, noise and loss.
+fn burn_step(
+    model: &ClassifyNca,
+    cfg: &ClassifyConfig,
+    states: Vec<f32>,
+    target: &[f32],
+    ticks: &[TickMasks],
+    [b, h, w]: [usize; 3],
+) -> Result<(f32, burn::optim::GradientsParams, Vec<f32>)> {
+    let device = model.perception.weight.val().device();
+    let c = cfg.channels;
+    let mut x = Tensor::<4>::from_data(TensorData::new(states, [b, c, h, w]), &device);
+    let alive = alive_threshold(x.clone(), 0, cfg.alive_threshold);
+    for t in ticks {
+        let fire: Vec<f32> = t.fire.iter().map(|&v| v as f32).collect();
+        let fire = Tensor::<4>::from_data(TensorData::new(fire, [b, 1, h, w]), &device);
+        let noise = t
+            .noise
+            .as_ref()
+            .map(|n| Tensor::<4>::from_data(TensorData::new(n.clone(), [b, c - 1, h, w]), &device));
+        x = model.tick(x, alive.clone(), fire, noise);
+    }
+    let target = Tensor::<4>::from_data(
+        TensorData::new(target.to_vec(), [b, cfg.classes, h, w]),
+        &device,
+    );
+    let l = loss(x.clone(), target, alive, cfg);
+    let loss_value = l.clone().into_scalar::<f32>();
+    let grads = GradientsParams::from_grads(l.backward(), model);
+    let final_state: Vec<f32> = x
+        .detach()
+        .into_data()
+        .try_to_vec()
+        .map_err(|e| NcaError::config("state", format!("{e:?}")))?;
+    Ok((loss_value, grads, final_state))
 }

@@ -9,9 +9,33 @@ use serde::{Deserialize, Serialize};
 use super::model::{GrowConfig, GrowNca, rgba_loss};
 use super::target::{GrowTarget, seed_state};
 use crate::error::{NcaError, Result};
-use crate::masks::fire_mask;
+use crate::masks::{fire_mask, fire_mask_values};
+use crate::perceive::PerceptionKind;
 use crate::pool::{SamplePool, random_damage, rank_by_loss_desc};
+use crate::sparse::{self, AliveRule, Engine, NcaSpec, Perception, TickMasks};
 use crate::trainer::{NamedArray, StepOutput, Task};
+
+/// The engine's description of a growing NCA.
+pub fn engine_spec(cfg: &GrowConfig) -> NcaSpec {
+    NcaSpec {
+        channels: cfg.channels,
+        perception: match cfg.perception {
+            PerceptionKind::Learned => Perception::Learned {
+                out: cfg.features(),
+            },
+            k => Perception::Fixed {
+                filters: k.filters(),
+            },
+        },
+        perception_relu: false,
+        hidden: vec![cfg.hidden, cfg.channels],
+        update_channels: 0..cfg.channels,
+        alive: AliveRule::MaxPool {
+            channel: 3,
+            threshold: cfg.alive_threshold,
+        },
+    }
+}
 
 /// The training regime.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -103,7 +127,10 @@ pub struct GrowTask {
     pub cfg: GrowTrainConfig,
     /// The target image.
     pub target: GrowTarget,
+    /// Which implementation computes a step.
+    pub engine: Engine,
     pool: SamplePool,
+    tape: Option<nca_fast::Tape>,
 }
 
 impl GrowTask {
@@ -118,7 +145,13 @@ impl GrowTask {
             cfg.pool
         };
         let pool = SamplePool::filled(len, [c, side, side], &seed);
-        Ok(Self { cfg, target, pool })
+        Ok(Self {
+            cfg,
+            target,
+            engine: Engine::Sparse,
+            pool,
+            tape: None,
+        })
     }
 
     fn target_tensor(&self, device: &Device) -> Tensor<4> {
@@ -245,20 +278,39 @@ impl GrowTask {
         rng: &mut StdRng,
         device: &Device,
     ) -> Result<StepOutput> {
-        let cfg = &self.cfg;
+        let cfg = self.cfg.clone();
         let (c, s, b) = (cfg.model.channels, self.target.side, cfg.batch);
         let ticks = rng.random_range(cfg.min_ticks..=cfg.max_ticks);
-        let x0 = Tensor::<4>::from_data(TensorData::new(states, [b, c, s, s]), device);
-        let x = self.rollout(model, x0, ticks, rng);
-        let per_sample = rgba_loss(x.clone(), self.target_tensor(device));
-        let l = per_sample.mean();
-        let loss_value = l.clone().into_scalar::<f32>();
-        let grads = GradientsParams::from_grads(l.backward(), model);
-        let final_state: Vec<f32> = x
-            .detach()
-            .into_data()
-            .try_to_vec()
-            .map_err(|e| NcaError::config("state", format!("{e:?}")))?;
+        let masks: Vec<TickMasks> = (0..ticks)
+            .map(|_| TickMasks {
+                fire: fire_mask_values(rng, b, s, s, cfg.model.fire_rate)
+                    .iter()
+                    .map(|&v| v as u8)
+                    .collect(),
+                noise: None,
+            })
+            .collect();
+        let (loss_value, grads, final_state) = match self.engine {
+            Engine::Burn => {
+                let x0 = Tensor::<4>::from_data(TensorData::new(states, [b, c, s, s]), device);
+                let mut x = x0;
+                for m in &masks {
+                    let fire: Vec<f32> = m.fire.iter().map(|&v| v as f32).collect();
+                    let fire = Tensor::<4>::from_data(TensorData::new(fire, [b, 1, s, s]), device);
+                    x = model.tick(x, fire, cfg.model.alive_threshold);
+                }
+                let l = rgba_loss(x.clone(), self.target_tensor(device)).mean();
+                let loss_value = l.clone().into_scalar::<f32>();
+                let grads = GradientsParams::from_grads(l.backward(), model);
+                let final_state: Vec<f32> = x
+                    .detach()
+                    .into_data()
+                    .try_to_vec()
+                    .map_err(|e| NcaError::config("state", format!("{e:?}")))?;
+                (loss_value, grads, final_state)
+            }
+            Engine::Sparse => self.sparse_step(model, &states, &masks)?,
+        };
         if cfg.mode != TrainMode::Growing {
             self.pool.scatter(&idx, &final_state);
         }
@@ -267,5 +319,40 @@ impl GrowTask {
             grads,
             metrics: vec![("ticks".into(), ticks as f64)],
         })
+    }
+
+    fn sparse_step(
+        &mut self,
+        model: &GrowNca,
+        states: &[f32],
+        masks: &[TickMasks],
+    ) -> Result<(f32, GradientsParams, Vec<f32>)> {
+        let (c, s, b) = (self.cfg.model.channels, self.target.side, self.cfg.batch);
+        let spec = engine_spec(&self.cfg.model);
+        let params = sparse::params_from(model.learned.as_ref(), &model.update);
+        let dims = [b, s, s];
+        let roll = match self.tape.take() {
+            Some(old) => nca_fast::rollout_reusing(&spec, &params, states, dims, masks, old),
+            None => nca_fast::rollout(&spec, &params, states, dims, masks, true),
+        }
+        .map_err(sparse::engine_err)?;
+        // Mean over the batch of each sample's mean squared RGBA error, and its gradient.
+        let n = s * s;
+        let scale = 1.0 / (4 * n * b) as f32;
+        let mut d = vec![0.0f32; roll.final_state.len()];
+        let mut total = 0.0f64;
+        for k in 0..b {
+            for i in 0..4 * n {
+                let si = k * c * n + i;
+                let diff = roll.final_state[si] - self.target.rgba[i];
+                total += (diff * diff) as f64;
+                d[si] = 2.0 * diff * scale;
+            }
+        }
+        let tape = roll.tape.expect("tape kept");
+        let (g, _) = nca_fast::backward(&spec, &params, &tape, &d).map_err(sparse::engine_err)?;
+        self.tape = Some(tape);
+        let grads = sparse::grads_to_burn(g, model.learned.as_ref(), &model.update);
+        Ok(((total * scale as f64) as f32, grads, roll.final_state))
     }
 }

@@ -1,0 +1,123 @@
+//! The bridge between Burn models and the exact sparse CPU engine (`nca-fast`): it reads a
+//! model's weights into the engine's plain arrays and hands the engine's parameter gradients
+//! back to Burn as [`GradientsParams`], so Burn's optimiser, checkpoints and trainer stay as they
+//! are. The engine computes the same function as the Burn path (see the equality tests).
+
+use burn::module::Param;
+use burn::nn::conv::Conv2d;
+use burn::optim::GradientsParams;
+use burn::tensor::{Device, Tensor, TensorData};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{NcaError, Result};
+use crate::update::CellMlp;
+
+pub use nca_fast::{AliveRule, NcaParams, NcaSpec, Perception, TickMasks};
+
+/// Which implementation computes a training step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Engine {
+    /// The exact sparse CPU engine (default on CPU).
+    #[default]
+    Sparse,
+    /// Plain Burn tensors and autodiff (any backend).
+    Burn,
+}
+
+impl std::str::FromStr for Engine {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s {
+            "sparse" => Ok(Self::Sparse),
+            "burn" => Ok(Self::Burn),
+            _ => Err(format!("unknown engine '{s}' (expected sparse or burn)")),
+        }
+    }
+}
+
+/// Picks the engine for a backend: the sparse engine runs on the CPU only, so any other backend
+/// uses Burn. An explicit choice of `sparse` on a non-CPU backend is an error.
+pub fn engine_for(requested: Option<Engine>, backend: &str) -> Result<Engine> {
+    let cpu = backend == "flex" || backend == "ndarray";
+    match requested {
+        Some(Engine::Sparse) if !cpu => Err(NcaError::config(
+            "--engine",
+            format!("the sparse engine runs on the CPU only, not on {backend}"),
+        )),
+        Some(e) => Ok(e),
+        None if cpu => Ok(Engine::Sparse),
+        None => Ok(Engine::Burn),
+    }
+}
+
+fn values<const D: usize>(t: &Tensor<D>) -> Vec<f32> {
+    t.clone()
+        .into_data()
+        .convert::<f32>()
+        .try_to_vec()
+        .expect("f32 data")
+}
+
+fn conv_params(conv: &Conv2d) -> (Vec<f32>, Vec<f32>) {
+    let w = values(&conv.weight.val());
+    let b = match &conv.bias {
+        Some(b) => values(&b.val()),
+        None => vec![0.0; conv.weight.val().dims()[0]],
+    };
+    (w, b)
+}
+
+/// The engine's parameters from a Burn perception conv (if learned) and MLP. 1x1 conv weights
+/// `[out, in, 1, 1]` are already the engine's row-major `[out, in]`.
+pub fn params_from(perception: Option<&Conv2d>, mlp: &CellMlp) -> NcaParams {
+    NcaParams {
+        perception: perception.map(conv_params),
+        layers: mlp.layers.iter().map(conv_params).collect(),
+    }
+}
+
+fn register<const D: usize>(
+    grads: &mut GradientsParams,
+    param: &Param<Tensor<D>>,
+    values: Vec<f32>,
+    device: &Device,
+) {
+    let dims = param.val().dims();
+    let t = Tensor::<D>::from_data(TensorData::new(values, dims), device);
+    grads.register(param.id, t);
+}
+
+fn register_conv(
+    grads: &mut GradientsParams,
+    conv: &Conv2d,
+    (w, b): (Vec<f32>, Vec<f32>),
+    device: &Device,
+) {
+    register(grads, &conv.weight, w, device);
+    if let Some(bias) = &conv.bias {
+        register(grads, bias, b, device);
+    }
+}
+
+/// The engine's gradients as Burn [`GradientsParams`] for the same perception conv and MLP.
+pub fn grads_to_burn(
+    g: nca_fast::NcaGrads,
+    perception: Option<&Conv2d>,
+    mlp: &CellMlp,
+) -> GradientsParams {
+    let device = mlp.layers[0].weight.val().device().inner();
+    let mut grads = GradientsParams::new();
+    if let (Some(conv), Some(pg)) = (perception, g.perception) {
+        register_conv(&mut grads, conv, pg, &device);
+    }
+    for (layer, lg) in mlp.layers.iter().zip(g.layers) {
+        register_conv(&mut grads, layer, lg, &device);
+    }
+    grads
+}
+
+/// Converts an engine error into the library's.
+pub fn engine_err(e: nca_fast::ShapeError) -> NcaError {
+    NcaError::config("sparse engine", e.to_string())
+}
