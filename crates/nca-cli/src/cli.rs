@@ -178,6 +178,10 @@ pub struct TrainArgs {
     /// Burn backend (flex is the CPU default; others if compiled in).
     #[arg(long)]
     pub backend: Option<String>,
+    /// Step implementation: `sparse` (exact sparse CPU engine, the default on CPU) or `burn`
+    /// (plain Burn tensors, any backend).
+    #[arg(long)]
+    pub engine: Option<String>,
     /// Print the final report as JSON.
     #[arg(long)]
     pub json: bool,
@@ -223,6 +227,37 @@ pub enum ClassifyCommand {
         /// Use cross-entropy instead of the paper's L2 loss.
         #[arg(long)]
         cross_entropy: bool,
+    },
+    /// The paper's evaluation on the test digits: 200 ticks, mutate every digit into another,
+    /// 200 more; per-tick cell accuracy and total agreement.
+    Eval {
+        /// The checkpoint (.safetensors).
+        #[arg(long)]
+        checkpoint: PathBuf,
+        /// Data directory holding MNIST (default: $NCA_DATA, else ~/.cache/nca).
+        #[arg(long, value_name = "DIR")]
+        data: Option<PathBuf>,
+        /// Evaluate the first N test digits only (a quick look).
+        #[arg(long)]
+        limit: Option<usize>,
+        /// Ticks before the mutation.
+        #[arg(long, default_value_t = 200)]
+        ticks_before: usize,
+        /// Ticks after the mutation.
+        #[arg(long, default_value_t = 200)]
+        ticks_after: usize,
+        /// Seed of fire masks and mutation partners.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Also draw both curves to this PNG, like the paper's figure.
+        #[arg(long, value_name = "FILE.png")]
+        plot: Option<PathBuf>,
+        /// Replace an existing plot.
+        #[arg(long)]
+        force: bool,
+        /// Print one JSON object (per-tick arrays and summary numbers).
+        #[arg(long)]
+        json: bool,
     },
 }
 

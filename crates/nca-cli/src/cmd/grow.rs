@@ -33,7 +33,7 @@ pub fn run(c: GrowCommand) -> CmdResult {
             pool,
             ticks,
         } => {
-            let device = nca::device::device_for(t.backend.as_deref())?;
+            let (device, engine) = super::tiny::device_and_engine(&t)?;
             let mode: TrainMode = mode.parse()?;
             let perception: PerceptionKind = perception.parse()?;
             let (min_ticks, max_ticks) = parse_range(&ticks)?;
@@ -54,6 +54,7 @@ pub fn run(c: GrowCommand) -> CmdResult {
                 ..GrowTrainConfig::default()
             };
             let mut task = GrowTask::new(cfg, target)?;
+            task.engine = engine;
             let lr = LrSchedule::Piecewise {
                 lr: 2e-3,
                 boundaries: vec![2000],

@@ -20,6 +20,23 @@ pub fn trainer_config(t: &TrainArgs, lr: LrSchedule) -> TrainerConfig {
     }
 }
 
+/// The device and engine a training command asked for.
+pub fn device_and_engine(
+    t: &TrainArgs,
+) -> Result<(burn::tensor::Device, nca::sparse::Engine), Box<dyn std::error::Error>> {
+    let device = nca::device::device_for(t.backend.as_deref())?;
+    let backend = t
+        .backend
+        .clone()
+        .unwrap_or_else(|| nca::device::available_backends()[0].to_string());
+    let requested = t
+        .engine
+        .as_deref()
+        .map(str::parse::<nca::sparse::Engine>)
+        .transpose()?;
+    Ok((device, nca::sparse::engine_for(requested, &backend)?))
+}
+
 pub fn run(c: TinyCommand) -> CmdResult {
     match c {
         TinyCommand::Train {

@@ -22,8 +22,10 @@
 //! right class (accuracy) and the share of digits whose alive cells all agree on it.
 //!
 //! - [`model`]: the network and one tick;
+//! - [`eval`]: the paper's evaluation protocol;
 //! - [`task`]: the training task (pool, mutation, loss) for the shared trainer.
 
+pub mod eval;
 pub mod model;
 pub mod task;
 

@@ -184,3 +184,31 @@ pub fn loss(
         }
     }
 }
+
+/// Loads a `classify` checkpoint (written by training or shipped in `models/`) on `device`,
+/// with the configuration it was trained with.
+pub fn load_checkpoint(
+    path: &std::path::Path,
+    device: &Device,
+) -> Result<(
+    ClassifyNca,
+    ClassifyConfig,
+    crate::checkpoint::CheckpointMeta,
+)> {
+    let meta = crate::checkpoint::read_meta(path)?;
+    crate::checkpoint::expect_family(path, &meta, super::FAMILY)?;
+    let cfg_json = meta
+        .config
+        .get("task")
+        .cloned()
+        .unwrap_or(meta.config.clone());
+    let cfg: ClassifyConfig =
+        serde_json::from_value(cfg_json).map_err(|e| NcaError::Checkpoint {
+            path: path.to_path_buf(),
+            why: format!("malformed classify config ({e})"),
+        })?;
+    cfg.validate()?;
+    let init = ClassifyNca::new(&cfg, device, &mut rand::SeedableRng::seed_from_u64(0));
+    let (model, meta) = crate::checkpoint::load(init, path, super::FAMILY)?;
+    Ok((model, cfg, meta))
+}

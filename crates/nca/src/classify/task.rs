@@ -285,9 +285,7 @@ pub fn cell_accuracy(states: &[f32], labels: &[u8], cfg: &ClassifyConfig, hw: us
         for i in 0..hw {
             if s[i] > cfg.alive_threshold {
                 alive += 1;
-                let best = (0..cfg.classes)
-                    .max_by(|&p, &q| s[(k0 + p) * hw + i].total_cmp(&s[(k0 + q) * hw + i]))
-                    .unwrap_or(0);
+                let best = vote(s, k0, cfg.classes, hw, i);
                 right += usize::from(best == l as usize);
             }
         }
@@ -356,4 +354,16 @@ fn burn_step(
         .try_to_vec()
         .map_err(|e| NcaError::config("state", format!("{e:?}")))?;
     Ok((loss_value, grads, final_state))
+}
+
+/// The class a cell votes for: the first of the highest vote channels (like `argmax`).
+/// `state` is one `[C, H, W]` state, `k0` its first vote channel, `i` the cell.
+pub fn vote(state: &[f32], k0: usize, classes: usize, hw: usize, i: usize) -> usize {
+    let mut best = 0;
+    for k in 1..classes {
+        if state[(k0 + k) * hw + i] > state[(k0 + best) * hw + i] {
+            best = k;
+        }
+    }
+    best
 }
