@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Runs every benchmark case with our implementation and the PyTorch reference on the same
+# inputs, one process per case and implementation, and prints a table and one JSON line of
+# speedups (PyTorch ms per step / ours; above 1 means we are faster). See BENCHMARKS.md.
+#
+#   bash benches/run.sh [--data DIR] [--iters N]
+#
+# Needs NCA_DATA (or --data) pointing at the data folder (MNIST + emoji). Sets up its own Python
+# environment in benches/.venv (git-ignored; torch from PyPI, CPU use, ~5 GB) on first use.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DATA_ARGS=()
+ITER_ARGS=()
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --data) DATA_ARGS=(--data "$2"); shift 2 ;;
+    --iters) ITER_ARGS=(--iters "$2"); shift 2 ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+done
+
+VENV=benches/.venv
+if ! "$VENV/bin/python" -c "import torch, numpy" 2>/dev/null; then
+  echo "setting up $VENV (torch, numpy from PyPI) ..." >&2
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install -q torch numpy
+fi
+
+cargo build --release -q -p nca-bench
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+RESULTS="$WORK/results.jsonl"
+for case in classify_b16 classify_b64 grow_b8 infer_classify infer_grow; do
+  echo "== $case" >&2
+  ./target/release/nca-bench "$case" --dir "$WORK/$case" "${DATA_ARGS[@]}" "${ITER_ARGS[@]}" | tee -a "$RESULTS" >&2
+  "$VENV/bin/python" benches/reference/nca_reference.py "$WORK/$case" | tee -a "$RESULTS" >&2
+done
+"$VENV/bin/python" benches/report.py "$RESULTS"

@@ -1,0 +1,356 @@
+//! `nca-bench`: times one training step (forward over T ticks, loss, backward, per-variable
+//! gradient normalisation, Adam) and inference of our implementation, and writes the exact
+//! inputs — weights, initial states, fire masks, noise, targets — that the PyTorch reference
+//! (`benches/reference/nca_reference.py`) reads, so both run the same computation.
+//!
+//! Usage: `nca-bench CASE --dir DIR [--iters N]`, one case per process so that peak RSS is the
+//! case's own. Cases: classify_b16, classify_b64, grow_b8, infer_classify, infer_grow. Prints
+//! one JSON object. `bash benches/run.sh` runs everything and compares (see BENCHMARKS.md).
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use burn::module::Param;
+use burn::nn::conv::Conv2d;
+use burn::optim::AdamConfig;
+use burn::tensor::{Device, Tensor, TensorData};
+use nca::classify::task::{draw_ticks, engine_spec as classify_spec, fresh_state, loss_and_grad, targets};
+use nca::classify::{ClassifyConfig, ClassifyNca};
+use nca::grads::{GradPolicy, apply_grad_policy};
+use nca::grow::task::engine_spec as grow_spec;
+use nca::grow::{GrowConfig, GrowNca, GrowTarget};
+use nca::masks::fire_mask_values;
+use nca::sparse::{self, NcaParams, NcaSpec, TickMasks};
+use nca::update::CellMlp;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+type Res<T> = Result<T, Box<dyn std::error::Error>>;
+
+fn write_f32(path: &Path, v: &[f32]) -> Res<()> {
+    let bytes: Vec<u8> = v.iter().flat_map(|x| x.to_le_bytes()).collect();
+    std::fs::write(path, bytes)?;
+    Ok(())
+}
+
+fn peak_rss_mb() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(f64::NAN)
+}
+
+/// Gives a zero-initialised last layer small random weights, as after some training.
+fn randomise_last(mlp: &mut CellMlp, rng: &mut StdRng, scale: f32) {
+    let last = mlp.layers.pop().expect("a layer");
+    let mut draw = |t: Tensor<4>| {
+        let dims = t.dims();
+        let v: Vec<f32> = (0..dims.iter().product::<usize>())
+            .map(|_| rng.random_range(-scale..scale))
+            .collect();
+        Tensor::from_data(TensorData::new(v, dims), &t.device()).set_require_grad(t.is_require_grad())
+    };
+    let weight: Param<Tensor<4>> = last.weight.map(&mut draw);
+    mlp.layers.push(Conv2d { weight, ..last });
+}
+
+/// Writes the model's weights as the reference script expects them.
+fn write_params(dir: &Path, p: &NcaParams) -> Res<()> {
+    if let Some((w, b)) = &p.perception {
+        write_f32(&dir.join("perception_w.bin"), w)?;
+        write_f32(&dir.join("perception_b.bin"), b)?;
+    }
+    for (i, (w, b)) in p.layers.iter().enumerate() {
+        write_f32(&dir.join(format!("l{i}_w.bin")), w)?;
+        write_f32(&dir.join(format!("l{i}_b.bin")), b)?;
+    }
+    Ok(())
+}
+
+fn write_ticks(dir: &Path, ticks: &[TickMasks]) -> Res<()> {
+    let fire: Vec<u8> = ticks.iter().flat_map(|t| t.fire.iter().copied()).collect();
+    std::fs::write(dir.join("fire.bin"), fire)?;
+    if ticks.iter().all(|t| t.noise.is_some()) {
+        let noise: Vec<f32> = ticks
+            .iter()
+            .flat_map(|t| t.noise.clone().unwrap_or_default())
+            .collect();
+        write_f32(&dir.join("noise.bin"), &noise)?;
+    }
+    Ok(())
+}
+
+struct Case {
+    name: String,
+    dir: PathBuf,
+    iters: usize,
+    data: PathBuf,
+}
+
+fn classify_train(case: &Case, batch: usize) -> Res<serde_json::Value> {
+    let cfg = ClassifyConfig::default();
+    let test = nca_data::load_split(&case.data, nca_data::SplitName::Test)?;
+    let (h, w) = (test.rows(), test.cols());
+    let mut x0 = Vec::new();
+    let mut labels = Vec::new();
+    for i in 0..batch {
+        x0.extend(fresh_state(&test.image_f32(i), cfg.channels));
+        labels.push(test.label(i));
+    }
+    drop(test);
+    let device = Device::flex().autodiff();
+    let mut rng = StdRng::seed_from_u64(7);
+    let mut model = ClassifyNca::new(&cfg, &device, &mut rng);
+    randomise_last(&mut model.update, &mut rng, 0.02);
+    let dims = [batch, h, w];
+    let ticks = draw_ticks(&mut rng, &cfg, dims);
+    let target = targets(&labels, &x0, &cfg, h * w);
+    let spec = classify_spec(&cfg);
+    write_params(&case.dir, &sparse::params_from(Some(&model.perception), &model.update))?;
+    write_f32(&case.dir.join("x0.bin"), &x0)?;
+    write_f32(&case.dir.join("target.bin"), &target)?;
+    write_ticks(&case.dir, &ticks)?;
+    let meta = serde_json::json!({
+        "family": "classify", "batch": batch, "height": h, "width": w,
+        "channels": cfg.channels, "ticks": cfg.ticks, "hidden": cfg.hidden,
+        "threshold": cfg.alive_threshold, "lr": 1e-3, "iters": case.iters,
+    });
+    std::fs::write(case.dir.join("case.json"), meta.to_string())?;
+
+    let mut optim = AdamConfig::new().with_epsilon(1e-8).init();
+    let mut tape = None;
+    let mut times = Vec::new();
+    let mut first_loss = f32::NAN;
+    let mut active = 0.0;
+    for it in 0..case.iters + 2 {
+        let t0 = Instant::now();
+        let params = sparse::params_from(Some(&model.perception), &model.update);
+        let roll = match tape.take() {
+            Some(old) => nca_fast::rollout_reusing(&spec, &params, &x0, dims, &ticks, old)?,
+            None => nca_fast::rollout(&spec, &params, &x0, dims, &ticks, true)?,
+        };
+        let (loss, d) = loss_and_grad(&roll.final_state, &target, &cfg, dims);
+        let t = roll.tape.expect("tape");
+        let (g, _) = nca_fast::backward(&spec, &params, &t, &d)?;
+        tape = Some(t);
+        let mut grads = sparse::grads_to_burn(g, Some(&model.perception), &model.update);
+        apply_grad_policy(&model, &mut grads, GradPolicy::PerVariable);
+        model = optim.step(1e-3, model, grads);
+        if it == 0 {
+            first_loss = loss;
+            active = roll.active_share;
+        }
+        if it >= 2 {
+            times.push(t0.elapsed().as_secs_f64());
+        }
+    }
+    Ok(report(case, &times, first_loss, active))
+}
+
+fn report(case: &Case, times: &[f64], first_loss: f32, active: f32) -> serde_json::Value {
+    let mut sorted = times.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let median = sorted[sorted.len() / 2];
+    serde_json::json!({
+        "case": case.name, "impl": "nca",
+        "ms_per_step": median * 1e3,
+        "mean_ms_per_step": times.iter().sum::<f64>() / times.len() as f64 * 1e3,
+        "steps_per_s": 1.0 / median,
+        "first_loss": first_loss,
+        "active_share": active,
+        "peak_rss_mb": peak_rss_mb(),
+    })
+}
+
+/// A grown lizard state: the target's RGBA with random hidden channels where it is alive.
+fn grown_lizard(case: &Case, cfg: &GrowConfig, rng: &mut StdRng) -> Res<(GrowTarget, Vec<f32>)> {
+    let target = GrowTarget::from_png(&case.data.join("emoji/lizard.png"), 40, 16)?;
+    let s = target.side;
+    let n = s * s;
+    let mut state = vec![0.0f32; cfg.channels * n];
+    state[..4 * n].copy_from_slice(&target.rgba);
+    for i in 0..n {
+        if target.rgba[3 * n + i] > 0.1 {
+            for c in 4..cfg.channels {
+                state[c * n + i] = rng.random_range(-0.5..0.5);
+            }
+        }
+    }
+    Ok((target, state))
+}
+
+fn grow_model(cfg: &GrowConfig, device: &Device, rng: &mut StdRng) -> GrowNca {
+    let mut model = GrowNca::new(cfg, device, rng);
+    randomise_last(&mut model.update, rng, 0.002);
+    model
+}
+
+fn grow_train(case: &Case, batch: usize, ticks_n: usize) -> Res<serde_json::Value> {
+    let cfg = GrowConfig::default();
+    let mut rng = StdRng::seed_from_u64(9);
+    let (target, one) = grown_lizard(case, &cfg, &mut rng)?;
+    let s = target.side;
+    let x0: Vec<f32> = (0..batch).flat_map(|_| one.iter().copied()).collect();
+    let device = Device::flex().autodiff();
+    let mut model = grow_model(&cfg, &device, &mut rng);
+    let dims = [batch, s, s];
+    let ticks: Vec<TickMasks> = (0..ticks_n)
+        .map(|_| TickMasks {
+            fire: fire_mask_values(&mut rng, batch, s, s, cfg.fire_rate)
+                .iter()
+                .map(|&v| v as u8)
+                .collect(),
+            noise: None,
+        })
+        .collect();
+    let spec = grow_spec(&cfg);
+    write_params(&case.dir, &sparse::params_from(None, &model.update))?;
+    write_f32(&case.dir.join("x0.bin"), &x0)?;
+    write_f32(&case.dir.join("target.bin"), &target.rgba)?;
+    write_ticks(&case.dir, &ticks)?;
+    let meta = serde_json::json!({
+        "family": "grow", "batch": batch, "height": s, "width": s,
+        "channels": cfg.channels, "ticks": ticks_n, "hidden": cfg.hidden,
+        "threshold": cfg.alive_threshold, "lr": 2e-3, "iters": case.iters,
+    });
+    std::fs::write(case.dir.join("case.json"), meta.to_string())?;
+
+    let mut optim = AdamConfig::new().with_epsilon(1e-8).init();
+    let mut tape = None;
+    let (mut times, mut first_loss, mut active) = (Vec::new(), f32::NAN, 0.0);
+    let n = s * s;
+    for it in 0..case.iters + 1 {
+        let t0 = Instant::now();
+        let params = sparse::params_from(None, &model.update);
+        let roll = match tape.take() {
+            Some(old) => nca_fast::rollout_reusing(&spec, &params, &x0, dims, &ticks, old)?,
+            None => nca_fast::rollout(&spec, &params, &x0, dims, &ticks, true)?,
+        };
+        let scale = 1.0 / (4 * n * batch) as f32;
+        let mut d = vec![0.0f32; roll.final_state.len()];
+        let mut loss = 0.0f64;
+        for k in 0..batch {
+            for i in 0..4 * n {
+                let si = k * cfg.channels * n + i;
+                let diff = roll.final_state[si] - target.rgba[i];
+                loss += (diff * diff) as f64;
+                d[si] = 2.0 * diff * scale;
+            }
+        }
+        let t = roll.tape.expect("tape");
+        let (g, _) = nca_fast::backward(&spec, &params, &t, &d)?;
+        tape = Some(t);
+        let mut grads = sparse::grads_to_burn(g, None, &model.update);
+        apply_grad_policy(&model, &mut grads, GradPolicy::PerVariable);
+        model = optim.step(2e-3, model, grads);
+        if it == 0 {
+            first_loss = (loss * scale as f64) as f32;
+            active = roll.active_share;
+        }
+        if it >= 1 {
+            times.push(t0.elapsed().as_secs_f64());
+        }
+    }
+    Ok(report(case, &times, first_loss, active))
+}
+
+fn inference(case: &Case, grow: bool) -> Res<serde_json::Value> {
+    let mut rng = StdRng::seed_from_u64(11);
+    let device = Device::flex();
+    let (spec, params, x0, dims, meta): (NcaSpec, NcaParams, Vec<f32>, [usize; 3], _) = if grow {
+        let cfg = GrowConfig::default();
+        let (target, x0) = grown_lizard(case, &cfg, &mut rng)?;
+        let model = grow_model(&cfg, &device, &mut rng);
+        let s = target.side;
+        let meta = serde_json::json!({"family": "grow", "batch": 1, "height": s, "width": s,
+            "channels": cfg.channels, "hidden": cfg.hidden, "threshold": cfg.alive_threshold});
+        (grow_spec(&cfg), sparse::params_from(None, &model.update), x0, [1, s, s], meta)
+    } else {
+        let cfg = ClassifyConfig::default();
+        let test = nca_data::load_split(&case.data, nca_data::SplitName::Test)?;
+        let x0 = fresh_state(&test.image_f32(0), cfg.channels);
+        let (h, w) = (test.rows(), test.cols());
+        drop(test);
+        let mut model = ClassifyNca::new(&cfg, &device, &mut rng);
+        randomise_last(&mut model.update, &mut rng, 0.02);
+        let meta = serde_json::json!({"family": "classify", "batch": 1, "height": h, "width": w,
+            "channels": cfg.channels, "hidden": cfg.hidden, "threshold": cfg.alive_threshold});
+        (classify_spec(&cfg), sparse::params_from(Some(&model.perception), &model.update), x0, [1, h, w], meta)
+    };
+    let ticks_n = 200;
+    let [_, h, w] = dims;
+    let ticks: Vec<TickMasks> = (0..ticks_n)
+        .map(|_| TickMasks {
+            fire: fire_mask_values(&mut rng, 1, h, w, 0.5).iter().map(|&v| v as u8).collect(),
+            noise: None,
+        })
+        .collect();
+    write_params(&case.dir, &params)?;
+    write_f32(&case.dir.join("x0.bin"), &x0)?;
+    write_ticks(&case.dir, &ticks)?;
+    let mut meta = meta;
+    meta["ticks"] = ticks_n.into();
+    meta["iters"] = case.iters.into();
+    std::fs::write(case.dir.join("case.json"), meta.to_string())?;
+    let mut times = Vec::new();
+    for it in 0..case.iters + 1 {
+        let t0 = Instant::now();
+        let roll = nca_fast::rollout(&spec, &params, &x0, dims, &ticks, false)?;
+        std::hint::black_box(&roll.final_state);
+        if it >= 1 {
+            times.push(t0.elapsed().as_secs_f64());
+        }
+    }
+    let mut sorted = times.clone();
+    sorted.sort_by(f64::total_cmp);
+    let median = sorted[sorted.len() / 2];
+    Ok(serde_json::json!({
+        "case": case.name, "impl": "nca",
+        "ticks_per_s": ticks_n as f64 / median,
+        "ms_per_tick": median * 1e3 / ticks_n as f64,
+        "peak_rss_mb": peak_rss_mb(),
+    }))
+}
+
+fn main() {
+    if let Err(e) = run() {
+        eprintln!("error: {e}");
+        std::process::exit(2);
+    }
+}
+
+fn run() -> Res<()> {
+    let args: Vec<String> = std::env::args().collect();
+    let usage = "usage: nca-bench CASE --dir DIR [--iters N] [--data DIR]";
+    let name = args.get(1).ok_or(usage)?.clone();
+    let get = |flag: &str| {
+        args.iter()
+            .position(|a| a == flag)
+            .and_then(|i| args.get(i + 1).cloned())
+    };
+    let dir = PathBuf::from(get("--dir").ok_or(usage)?);
+    std::fs::create_dir_all(&dir)?;
+    let data = nca_data::resolve_data_dir(get("--data").as_deref().map(Path::new))?;
+    let default_iters = if name.starts_with("grow") { 5 } else { 20 };
+    let iters = get("--iters").map(|s| s.parse()).transpose()?.unwrap_or(default_iters);
+    let case = Case {
+        name: name.clone(),
+        dir,
+        iters,
+        data,
+    };
+    let out = match name.as_str() {
+        "classify_b16" => classify_train(&case, 16)?,
+        "classify_b64" => classify_train(&case, 64)?,
+        "grow_b8" => grow_train(&case, 8, 80)?,
+        "infer_classify" => inference(&case, false)?,
+        "infer_grow" => inference(&case, true)?,
+        _ => return Err(format!("unknown case '{name}'; {usage}").into()),
+    };
+    println!("{out}");
+    Ok(())
+}
