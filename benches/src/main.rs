@@ -14,7 +14,9 @@ use burn::module::Param;
 use burn::nn::conv::Conv2d;
 use burn::optim::AdamConfig;
 use burn::tensor::{Device, Tensor, TensorData};
-use nca::classify::task::{draw_ticks, engine_spec as classify_spec, fresh_state, loss_and_grad, targets};
+use nca::classify::task::{
+    draw_ticks, engine_spec as classify_spec, fresh_state, loss_and_grad, targets,
+};
 use nca::classify::{ClassifyConfig, ClassifyNca};
 use nca::grads::{GradPolicy, apply_grad_policy};
 use nca::grow::task::engine_spec as grow_spec;
@@ -52,7 +54,8 @@ fn randomise_last(mlp: &mut CellMlp, rng: &mut StdRng, scale: f32) {
         let v: Vec<f32> = (0..dims.iter().product::<usize>())
             .map(|_| rng.random_range(-scale..scale))
             .collect();
-        Tensor::from_data(TensorData::new(v, dims), &t.device()).set_require_grad(t.is_require_grad())
+        Tensor::from_data(TensorData::new(v, dims), &t.device())
+            .set_require_grad(t.is_require_grad())
     };
     let weight: Param<Tensor<4>> = last.weight.map(&mut draw);
     mlp.layers.push(Conv2d { weight, ..last });
@@ -110,7 +113,10 @@ fn classify_train(case: &Case, batch: usize) -> Res<serde_json::Value> {
     let ticks = draw_ticks(&mut rng, &cfg, dims);
     let target = targets(&labels, &x0, &cfg, h * w);
     let spec = classify_spec(&cfg);
-    write_params(&case.dir, &sparse::params_from(Some(&model.perception), &model.update))?;
+    write_params(
+        &case.dir,
+        &sparse::params_from(Some(&model.perception), &model.update),
+    )?;
     write_f32(&case.dir.join("x0.bin"), &x0)?;
     write_f32(&case.dir.join("target.bin"), &target)?;
     write_ticks(&case.dir, &ticks)?;
@@ -268,7 +274,13 @@ fn inference(case: &Case, grow: bool) -> Res<serde_json::Value> {
         let s = target.side;
         let meta = serde_json::json!({"family": "grow", "batch": 1, "height": s, "width": s,
             "channels": cfg.channels, "hidden": cfg.hidden, "threshold": cfg.alive_threshold});
-        (grow_spec(&cfg), sparse::params_from(None, &model.update), x0, [1, s, s], meta)
+        (
+            grow_spec(&cfg),
+            sparse::params_from(None, &model.update),
+            x0,
+            [1, s, s],
+            meta,
+        )
     } else {
         let cfg = ClassifyConfig::default();
         let test = nca_data::load_split(&case.data, nca_data::SplitName::Test)?;
@@ -279,13 +291,22 @@ fn inference(case: &Case, grow: bool) -> Res<serde_json::Value> {
         randomise_last(&mut model.update, &mut rng, 0.02);
         let meta = serde_json::json!({"family": "classify", "batch": 1, "height": h, "width": w,
             "channels": cfg.channels, "hidden": cfg.hidden, "threshold": cfg.alive_threshold});
-        (classify_spec(&cfg), sparse::params_from(Some(&model.perception), &model.update), x0, [1, h, w], meta)
+        (
+            classify_spec(&cfg),
+            sparse::params_from(Some(&model.perception), &model.update),
+            x0,
+            [1, h, w],
+            meta,
+        )
     };
     let ticks_n = 200;
     let [_, h, w] = dims;
     let ticks: Vec<TickMasks> = (0..ticks_n)
         .map(|_| TickMasks {
-            fire: fire_mask_values(&mut rng, 1, h, w, 0.5).iter().map(|&v| v as u8).collect(),
+            fire: fire_mask_values(&mut rng, 1, h, w, 0.5)
+                .iter()
+                .map(|&v| v as u8)
+                .collect(),
             noise: None,
         })
         .collect();
@@ -336,7 +357,10 @@ fn run() -> Res<()> {
     std::fs::create_dir_all(&dir)?;
     let data = nca_data::resolve_data_dir(get("--data").as_deref().map(Path::new))?;
     let default_iters = if name.starts_with("grow") { 5 } else { 20 };
-    let iters = get("--iters").map(|s| s.parse()).transpose()?.unwrap_or(default_iters);
+    let iters = get("--iters")
+        .map(|s| s.parse())
+        .transpose()?
+        .unwrap_or(default_iters);
     let case = Case {
         name: name.clone(),
         dir,

@@ -116,6 +116,10 @@ pub struct TrainerConfig {
     pub seed: u64,
     /// How many times the NaN guard may reload before giving up.
     pub max_recoveries: usize,
+    /// Also keep a copy of the model at every checkpoint in `snapshots/step-NNNNNN.safetensors`
+    /// (for accuracy-over-time curves).
+    #[serde(default)]
+    pub keep_snapshots: bool,
 }
 
 impl Default for TrainerConfig {
@@ -129,6 +133,7 @@ impl Default for TrainerConfig {
             log_every: 10,
             seed: 42,
             max_recoveries: 5,
+            keep_snapshots: false,
         }
     }
 }
@@ -340,10 +345,17 @@ fn load_checkpoint<T: Task>(
             path: ck.join("optimizer.bpk"),
             why: format!("corrupt optimizer state ({e})"),
         })?;
-    task.set_state(decode_state(
-        &ck.join("task_state.safetensors"),
-        &read("task_state.safetensors")?,
-    )?)?;
+    // The task state (a sample pool) can be large; a checkpoint carried without it (e.g. one
+    // committed to the repository) resumes with a fresh pool.
+    let state_path = ck.join("task_state.safetensors");
+    if state_path.exists() {
+        task.set_state(decode_state(&state_path, &read("task_state.safetensors")?)?)?;
+    } else {
+        eprintln!(
+            "note: {} has no task_state.safetensors; resuming with a fresh sample pool",
+            ck.display()
+        );
+    }
     let state: TrainerState =
         serde_json::from_slice(&read("trainer.json")?).map_err(|e| NcaError::Checkpoint {
             path: ck.join("trainer.json"),
@@ -537,6 +549,13 @@ pub fn train<T: Task>(
         }
         if state.step % cfg.checkpoint_every == 0 || state.step == cfg.steps {
             save_checkpoint(dir, task, &model, &optim, &state, &full_config)?;
+            if cfg.keep_snapshots {
+                let snap = dir
+                    .join("snapshots")
+                    .join(format!("step-{:06}.safetensors", state.step));
+                let bytes = std::fs::read(model_path(dir)).map_err(|e| NcaError::io(dir, e))?;
+                nca_data::write_atomic(&snap, &bytes, true)?;
+            }
         }
     }
     pb.finish_and_clear();

@@ -1,5 +1,8 @@
 //! `nca grow ...`: train and evaluate growing / persistent / regenerating NCA.
 
+use nca::grow::eval::{GrowEvalOptions, Runner, evaluate, half_cut};
+use nca::grow::model::load_checkpoint;
+use nca::grow::seed_state;
 use nca::grow::task::GrowTrainConfig;
 use nca::grow::{GrowConfig, GrowTarget, GrowTask, TrainMode};
 use nca::perceive::PerceptionKind;
@@ -79,6 +82,186 @@ pub fn run(c: GrowCommand) -> CmdResult {
                 );
             }
         }
+        GrowCommand::Eval {
+            checkpoint,
+            runs,
+            seed,
+            json,
+        } => {
+            if runs == 0 || runs > 1024 {
+                return Err("--runs must be in 1..=1024".into());
+            }
+            let device = burn::tensor::Device::flex();
+            let (model, cfg, target, meta) = load_checkpoint(&checkpoint, &device)?;
+            let opts = GrowEvalOptions {
+                runs,
+                seed,
+                ..GrowEvalOptions::default()
+            };
+            let r = evaluate(&model, &cfg, &target, &opts)?;
+            if json {
+                print_json(&r);
+            } else {
+                println!(
+                    "checkpoint {} (step {}), {} runs",
+                    checkpoint.display(),
+                    meta.step,
+                    r.runs
+                );
+                println!(
+                    "loss_grow          {:.5}  (96 ticks from the seed)",
+                    r.loss_grow
+                );
+                println!(
+                    "loss_persist_1000  {:.5}  (1000 ticks)",
+                    r.loss_persist_1000
+                );
+                println!(
+                    "loss_after_cut     {:.5}  (half of the pattern cut out)",
+                    r.loss_after_cut
+                );
+                println!(
+                    "loss_regrow        {:.5}  (96 ticks after the cut)",
+                    r.loss_regrow
+                );
+            }
+        }
+        GrowCommand::Animate {
+            checkpoint,
+            ticks,
+            damage,
+            out,
+            sheet,
+            sheet_ticks,
+            zoom,
+            fps,
+            every,
+            seed,
+            force,
+        } => animate(AnimateArgs {
+            checkpoint,
+            ticks,
+            damage,
+            out,
+            sheet,
+            sheet_ticks,
+            zoom,
+            fps,
+            every,
+            seed,
+            force,
+        })?,
+    }
+    Ok(())
+}
+
+/// A damage event: a disc cut before a tick.
+struct Damage {
+    x: f32,
+    y: f32,
+    r: f32,
+    tick: usize,
+}
+
+fn parse_damage(s: &str, target: &nca::grow::GrowTarget) -> Result<Damage, String> {
+    let bad = || format!("malformed --damage '{s}' (expected X,Y,R@TICK or half@TICK)");
+    let (what, tick) = s.split_once('@').ok_or_else(bad)?;
+    let tick: usize = tick.trim().parse().map_err(|_| bad())?;
+    if what.trim() == "half" {
+        let (x, y, r) = half_cut(target);
+        return Ok(Damage { x, y, r, tick });
+    }
+    let v: Vec<f32> = what
+        .split(',')
+        .map(|p| p.trim().parse::<f32>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| bad())?;
+    match v[..] {
+        [x, y, r] if r >= 0.0 && x.is_finite() && y.is_finite() && r.is_finite() => {
+            Ok(Damage { x, y, r, tick })
+        }
+        _ => Err(bad()),
+    }
+}
+
+struct AnimateArgs {
+    checkpoint: std::path::PathBuf,
+    ticks: usize,
+    damage: Vec<String>,
+    out: std::path::PathBuf,
+    sheet: Option<std::path::PathBuf>,
+    sheet_ticks: Vec<usize>,
+    zoom: usize,
+    fps: f64,
+    every: usize,
+    seed: u64,
+    force: bool,
+}
+
+fn animate(a: AnimateArgs) -> CmdResult {
+    if a.ticks == 0 || a.ticks > 100_000 {
+        return Err("--ticks must be in 1..=100000".into());
+    }
+    if a.every == 0 || a.zoom == 0 || a.zoom > 64 {
+        return Err("--every must be at least 1 and --zoom in 1..=64".into());
+    }
+    for p in std::iter::once(&a.out).chain(a.sheet.as_ref()) {
+        if p.exists() && !a.force {
+            return Err(
+                format!("{} already exists (pass --force to overwrite)", p.display()).into(),
+            );
+        }
+    }
+    let device = burn::tensor::Device::flex();
+    let (model, cfg, target, _) = load_checkpoint(&a.checkpoint, &device)?;
+    let damages: Vec<Damage> = a
+        .damage
+        .iter()
+        .map(|d| parse_damage(d, &target))
+        .collect::<Result<_, _>>()?;
+    let (c, s) = (cfg.channels, target.side);
+    let frames_total = a.ticks / a.every + 1;
+    if frames_total * s * s * a.zoom * a.zoom > 400_000_000 {
+        return Err("animation too large; lower --ticks, raise --every or lower --zoom".into());
+    }
+    let runner = Runner::new(&model, &cfg, s);
+    let mut rng = rand::SeedableRng::seed_from_u64(a.seed);
+    let mut x = seed_state(c, s);
+    let frame_of = |x: &[f32], t: usize| -> Result<nca_viz::Frame, nca_viz::VizError> {
+        let mut f =
+            nca_viz::Frame::from_rgba_f32_chw(s, s, &x[..4 * s * s], true)?.upscale(a.zoom)?;
+        nca_viz::draw_text(&mut f, 2, 2, &format!("{t}"), [90, 90, 90], 1);
+        Ok(f)
+    };
+    let mut frames = vec![frame_of(&x, 0)?];
+    let mut sheet = Vec::new();
+    if a.sheet_ticks.contains(&0) {
+        sheet.push(frames[0].clone());
+    }
+    for t in 1..=a.ticks {
+        for d in damages.iter().filter(|d| d.tick == t) {
+            nca::pool::damage_circle(&mut x, [c, s, s], d.x, d.y, d.r);
+        }
+        runner.run(&mut x, 1, 1, &mut rng)?;
+        if t % a.every == 0 || a.sheet_ticks.contains(&t) {
+            let f = frame_of(&x, t)?;
+            if a.sheet_ticks.contains(&t) {
+                sheet.push(f.clone());
+            }
+            if t % a.every == 0 {
+                frames.push(f);
+            }
+        }
+    }
+    nca_viz::save_gif(&frames, a.fps, true, &a.out, a.force)?;
+    println!("wrote {} ({} frames)", a.out.display(), frames.len());
+    if let Some(p) = &a.sheet {
+        if sheet.is_empty() {
+            return Err("--sheet-ticks selects no tick within --ticks".into());
+        }
+        let g = nca_viz::grid(&sheet, sheet.len().min(8), 4, [255, 255, 255])?;
+        nca_viz::save_png(&g, p, a.force)?;
+        println!("wrote {}", p.display());
     }
     Ok(())
 }

@@ -16,6 +16,7 @@ pub fn trainer_config(t: &TrainArgs, lr: LrSchedule) -> TrainerConfig {
         checkpoint_every: t.checkpoint_every,
         log_every: t.log_every,
         seed: t.seed,
+        keep_snapshots: t.snapshots,
         ..TrainerConfig::default()
     }
 }

@@ -21,9 +21,11 @@
 //!   so the model learns to repair damage.
 //!
 //! - [`model`]: the network and one tick;
+//! - [`eval`]: growth, stability and regrowth figures, and running a model for animations;
 //! - [`target`]: targets (PNG files, the tutorial's circle) and the seed;
 //! - [`task`]: the training task for the shared trainer.
 
+pub mod eval;
 pub mod model;
 pub mod target;
 pub mod task;

@@ -120,3 +120,39 @@ pub fn rgba_loss(state: Tensor<4>, target: Tensor<4>) -> Tensor<1> {
         .mean_dim(1)
         .reshape([b])
 }
+
+/// Loads a `grow` checkpoint on `device` with the model settings and target it was trained with.
+pub fn load_checkpoint(
+    path: &std::path::Path,
+    device: &Device,
+) -> Result<(
+    GrowNca,
+    GrowConfig,
+    super::GrowTarget,
+    crate::checkpoint::CheckpointMeta,
+)> {
+    let meta = crate::checkpoint::read_meta(path)?;
+    crate::checkpoint::expect_family(path, &meta, super::FAMILY)?;
+    let bad = |why: String| NcaError::Checkpoint {
+        path: path.to_path_buf(),
+        why,
+    };
+    let task = meta.config.get("task").cloned().unwrap_or_default();
+    let train: super::task::GrowTrainConfig =
+        serde_json::from_value(task.get("train").cloned().unwrap_or_default())
+            .map_err(|e| bad(format!("malformed grow config ({e})")))?;
+    let target: super::GrowTarget =
+        serde_json::from_value(task.get("target").cloned().unwrap_or_default())
+            .map_err(|e| bad(format!("malformed or missing target ({e})")))?;
+    if target.rgba.len() != 4 * target.side * target.side {
+        return Err(bad("target size does not match its side".into()));
+    }
+    train.model.validate()?;
+    let init = GrowNca::new(
+        &train.model,
+        device,
+        &mut rand::SeedableRng::seed_from_u64(0),
+    );
+    let (model, meta) = crate::checkpoint::load(init, path, super::FAMILY)?;
+    Ok((model, train.model, target, meta))
+}
