@@ -262,6 +262,50 @@ pub enum ClassifyCommand {
         #[arg(long)]
         json: bool,
     },
+    /// An animation of digits classifying themselves: alive cells coloured by their current
+    /// vote, digits mutated into others at each stage boundary.
+    Animate {
+        /// The checkpoint (.safetensors).
+        #[arg(long)]
+        checkpoint: PathBuf,
+        /// Data directory holding MNIST (test digits are animated).
+        #[arg(long, value_name = "DIR")]
+        data: Option<PathBuf>,
+        /// Classify this image instead (any size, dark-on-light or light-on-dark; cropped,
+        /// squared and downscaled to 28x28 like MNIST).
+        #[arg(long, value_name = "FILE.png")]
+        input: Option<PathBuf>,
+        /// Digits shown side by side.
+        #[arg(long, default_value_t = 9)]
+        batch_size: usize,
+        /// Pixels per cell.
+        #[arg(long, default_value_t = 6)]
+        zoom_scale: usize,
+        /// Frames per second.
+        #[arg(long, default_value_t = 20.0)]
+        fps: f64,
+        /// Stages; at every stage boundary each digit is mutated into another test digit.
+        #[arg(long, default_value_t = 2)]
+        n_stages: usize,
+        /// Ticks per stage.
+        #[arg(long, default_value_t = 100)]
+        n_steps_per_stage: usize,
+        /// Seed choosing digits, fire masks and mutations.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Write each digit's majority vote under it.
+        #[arg(long)]
+        annotations: bool,
+        /// The animated GIF to write.
+        #[arg(long, default_value = "classify.gif")]
+        out: PathBuf,
+        /// Replace an existing output file.
+        #[arg(long)]
+        force: bool,
+        /// Print the final verdicts as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// `nca grow ...`.

@@ -2,7 +2,8 @@
 
 use std::sync::Arc;
 
-use nca::classify::eval::{EvalOptions, evaluate};
+use nca::classify::eval::{EvalOptions, Runner, cell_votes, evaluate, majority};
+use nca::classify::task::{fresh_state, mutate_state};
 use nca::classify::{ClassifyConfig, ClassifyTask, Loss};
 use nca::schedule::LrSchedule;
 use nca::trainer::{RunOptions, train};
@@ -154,6 +155,195 @@ pub fn run(c: ClassifyCommand) -> CmdResult {
                         );
                     }
                 }
+            }
+        }
+        ClassifyCommand::Animate {
+            checkpoint,
+            data,
+            input,
+            batch_size,
+            zoom_scale,
+            fps,
+            n_stages,
+            n_steps_per_stage,
+            seed,
+            annotations,
+            out,
+            force,
+            json,
+        } => {
+            let a = Animate {
+                batch_size,
+                zoom: zoom_scale,
+                fps,
+                n_stages,
+                n_steps_per_stage,
+                seed,
+                annotations,
+                force,
+                json,
+            };
+            animate(&checkpoint, data.as_deref(), input.as_deref(), &out, &a)?;
+        }
+    }
+    Ok(())
+}
+
+struct Animate {
+    batch_size: usize,
+    zoom: usize,
+    fps: f64,
+    n_stages: usize,
+    n_steps_per_stage: usize,
+    seed: u64,
+    annotations: bool,
+    force: bool,
+    json: bool,
+}
+
+/// One frame: every digit drawn with its alive cells in the colour of their vote (stroke
+/// intensity blends towards white), side by side, with the majority vote under each if asked.
+fn render(
+    states: &[f32],
+    cfg: &ClassifyConfig,
+    [b, h, w]: [usize; 3],
+    a: &Animate,
+) -> Result<nca_viz::Frame, nca_viz::VizError> {
+    let hw = h * w;
+    let votes = cell_votes(states, cfg, hw);
+    let majorities = majority(&votes, cfg.classes, hw);
+    let label_h = if a.annotations { 9 * 2 + 4 } else { 0 };
+    let mut tiles = Vec::with_capacity(b);
+    for k in 0..b {
+        let pixels = &states[k * cfg.channels * hw..k * cfg.channels * hw + hw];
+        let cell = nca_viz::Frame::from_fn(w, h, |x, y| {
+            let i = y * w + x;
+            match votes[k * hw + i] {
+                Some(v) => {
+                    let col = nca_viz::class_color(v);
+                    let p = pixels[i].clamp(0.0, 1.0);
+                    let mix = |c: u8| (255.0 * (1.0 - p) + c as f32 * p) as u8;
+                    [mix(col[0]), mix(col[1]), mix(col[2]), 255]
+                }
+                None => [255, 255, 255, 255],
+            }
+        })?
+        .upscale(a.zoom)?;
+        let mut tile = nca_viz::Frame::new(cell.width(), cell.height() + label_h, [255, 255, 255])?;
+        tile.blit(&cell, 0, 0);
+        if a.annotations
+            && let Some((v, share)) = majorities[k]
+        {
+            let text = format!("{v} {:.0}%", share * 100.0);
+            nca_viz::draw_text(
+                &mut tile,
+                2,
+                cell.height() as i64 + 2,
+                &text,
+                nca_viz::class_color(v),
+                2,
+            );
+        }
+        tiles.push(tile);
+    }
+    let cols = (b as f64).sqrt().ceil() as usize;
+    nca_viz::grid(&tiles, cols, 4, [230, 230, 230])
+}
+
+fn animate(
+    checkpoint: &std::path::Path,
+    data: Option<&std::path::Path>,
+    input: Option<&std::path::Path>,
+    out: &std::path::Path,
+    a: &Animate,
+) -> CmdResult {
+    if a.batch_size == 0 || a.batch_size > 256 {
+        return Err("--batch-size must be in 1..=256".into());
+    }
+    if a.zoom == 0 || a.zoom > 64 || a.n_stages == 0 || a.n_steps_per_stage == 0 {
+        return Err(
+            "--zoom-scale must be in 1..=64, --n-stages and --n-steps-per-stage at least 1".into(),
+        );
+    }
+    if a.n_stages * a.n_steps_per_stage > 100_000 {
+        return Err("--n-stages × --n-steps-per-stage is absurdly large (max 100000 ticks)".into());
+    }
+    if out.exists() && !a.force {
+        return Err(format!(
+            "{} already exists (pass --force to overwrite)",
+            out.display()
+        )
+        .into());
+    }
+    let device = nca::device::device_for(None)?;
+    let (model, cfg, _) = nca::classify::model::load_checkpoint(checkpoint, &device)?;
+    let runner = Runner::new(&model, &cfg);
+    let mut rng = rand::rngs::StdRng::seed_from_u64(a.seed);
+    // The digits: a user image, or random test digits.
+    let (mut state, h, w, test) = match input {
+        Some(path) => {
+            let pixels = nca_data::load_digit_png(path)?;
+            (fresh_state(&pixels, cfg.channels), 28, 28, None)
+        }
+        None => {
+            let dir = resolve_data_dir(data)?;
+            let test = load_split(&dir, SplitName::Test)?;
+            let mut state = Vec::new();
+            for _ in 0..a.batch_size {
+                let i = rand::Rng::random_range(&mut rng, 0..test.len());
+                state.extend(fresh_state(&test.image_f32(i), cfg.channels));
+            }
+            let (h, w) = (test.rows(), test.cols());
+            (state, h, w, Some(test))
+        }
+    };
+    let b = state.len() / (cfg.channels * h * w);
+    let dims = [b, h, w];
+    let stages = if test.is_some() { a.n_stages } else { 1 };
+    let total = stages * a.n_steps_per_stage;
+    let frame_px = render(&state, &cfg, dims, a)?;
+    if (total + 1) * frame_px.width() * frame_px.height() > 400_000_000 {
+        return Err(
+            "animation too large; lower --batch-size, --zoom-scale or the number of ticks".into(),
+        );
+    }
+    let mut frames = vec![frame_px];
+    for t in 1..=total {
+        if let Some(test) = &test
+            && t > 1
+            && (t - 1) % a.n_steps_per_stage == 0
+        {
+            let len = cfg.channels * h * w;
+            for k in 0..b {
+                let j = rand::Rng::random_range(&mut rng, 0..test.len());
+                mutate_state(
+                    &mut state[k * len..(k + 1) * len],
+                    &test.image_f32(j),
+                    cfg.channels,
+                    cfg.alive_threshold,
+                );
+            }
+        }
+        runner.tick(&mut state, dims, &mut rng)?;
+        frames.push(render(&state, &cfg, dims, a)?);
+    }
+    nca_viz::save_gif(&frames, a.fps, true, out, a.force)?;
+    let verdicts: Vec<_> = majority(&cell_votes(&state, &cfg, h * w), cfg.classes, h * w)
+        .into_iter()
+        .map(|m| m.map(|(digit, share)| serde_json::json!({"digit": digit, "agreement": share})))
+        .collect();
+    if a.json {
+        print_json(&serde_json::json!({"out": out, "ticks": total, "verdicts": verdicts}));
+    } else {
+        println!("wrote {} ({} frames)", out.display(), frames.len());
+        for (k, v) in verdicts.iter().enumerate() {
+            match v {
+                Some(v) => println!(
+                    "digit {k}: votes {} ({:.0}% of its cells)",
+                    v["digit"],
+                    v["agreement"].as_f64().unwrap_or(0.0) * 100.0
+                ),
+                None => println!("digit {k}: no alive cells"),
             }
         }
     }

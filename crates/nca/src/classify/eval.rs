@@ -86,14 +86,37 @@ fn score(states: &[f32], labels: &[u8], cfg: &ClassifyConfig, hw: usize) -> (usi
     (right, alive, agree)
 }
 
-/// What every tick of an evaluation needs: the model in the engine's terms.
-struct Runner<'a> {
+/// A model in the engine's terms, ready to run ticks on batches of digits.
+pub struct Runner<'a> {
     spec: NcaSpec,
     params: NcaParams,
     cfg: &'a ClassifyConfig,
 }
 
-impl Runner<'_> {
+impl<'a> Runner<'a> {
+    /// Prepares `model` (trained with `cfg`) for the engine.
+    pub fn new(model: &ClassifyNca, cfg: &'a ClassifyConfig) -> Self {
+        Self {
+            spec: engine_spec(cfg),
+            params: sparse::params_from(Some(&model.perception), &model.update),
+            cfg,
+        }
+    }
+
+    /// Runs one tick on `state` (`dims` = batch, height, width), fire masks from `rng`.
+    pub fn tick(&self, state: &mut Vec<f32>, dims: [usize; 3], rng: &mut StdRng) -> Result<()> {
+        let [b, h, w] = dims;
+        let fire = fire_mask_values(rng, b, h, w, self.cfg.fire_rate)
+            .iter()
+            .map(|&v| v as u8)
+            .collect();
+        let tick = [TickMasks { fire, noise: None }];
+        let roll = nca_fast::rollout(&self.spec, &self.params, state, dims, &tick, false)
+            .map_err(sparse::engine_err)?;
+        *state = roll.final_state;
+        Ok(())
+    }
+
     /// Runs one tick per entry of `sums` on `state`, adding each tick's counts to its entry.
     fn run_ticks(
         &self,
@@ -103,18 +126,10 @@ impl Runner<'_> {
         rng: &mut StdRng,
         sums: &mut [(usize, usize, usize)],
     ) -> Result<()> {
-        let (spec, params, cfg) = (&self.spec, &self.params, self.cfg);
-        let [b, h, w] = dims;
+        let [_, h, w] = dims;
         for sum in sums.iter_mut() {
-            let fire = fire_mask_values(rng, b, h, w, cfg.fire_rate)
-                .iter()
-                .map(|&v| v as u8)
-                .collect();
-            let tick = [TickMasks { fire, noise: None }];
-            let roll = nca_fast::rollout(spec, params, state, dims, &tick, false)
-                .map_err(sparse::engine_err)?;
-            *state = roll.final_state;
-            let (r, a, g) = score(state, labels, cfg, h * w);
+            self.tick(state, dims, rng)?;
+            let (r, a, g) = score(state, labels, self.cfg, h * w);
             sum.0 += r;
             sum.1 += a;
             sum.2 += g;
@@ -142,11 +157,7 @@ pub fn evaluate(
             "at least one tick before the mutation",
         ));
     }
-    let runner = Runner {
-        spec: engine_spec(cfg),
-        params: sparse::params_from(Some(&model.perception), &model.update),
-        cfg,
-    };
+    let runner = Runner::new(model, cfg);
     let (h, w) = (test.rows(), test.cols());
     let total = opts.ticks_before + opts.ticks_after;
     let mut sums = vec![(0usize, 0usize, 0usize); total];
@@ -213,4 +224,38 @@ pub fn evaluate(
         accuracy,
         agreement,
     })
+}
+
+/// Each cell's vote (`None` for dead cells) for every digit of a batch of states.
+pub fn cell_votes(states: &[f32], cfg: &ClassifyConfig, hw: usize) -> Vec<Option<usize>> {
+    let c = cfg.channels;
+    let k0 = cfg.first_class_channel();
+    let b = states.len() / (c * hw);
+    let mut out = Vec::with_capacity(b * hw);
+    for bi in 0..b {
+        let s = &states[bi * c * hw..(bi + 1) * c * hw];
+        for i in 0..hw {
+            out.push((s[i] > cfg.alive_threshold).then(|| vote(s, k0, cfg.classes, hw, i)));
+        }
+    }
+    out
+}
+
+/// The majority vote of each digit's alive cells, with its share of the votes.
+pub fn majority(votes: &[Option<usize>], classes: usize, hw: usize) -> Vec<Option<(usize, f64)>> {
+    votes
+        .chunks(hw)
+        .map(|cells| {
+            let mut counts = vec![0usize; classes];
+            for v in cells.iter().flatten() {
+                counts[*v] += 1;
+            }
+            let total: usize = counts.iter().sum();
+            let (best, n) = counts
+                .iter()
+                .enumerate()
+                .max_by_key(|(k, n)| (**n, std::cmp::Reverse(*k)))?;
+            (total > 0).then(|| (best, *n as f64 / total as f64))
+        })
+        .collect()
 }
