@@ -113,8 +113,11 @@ impl GrowTrainConfig {
         }
         if self.damaged >= self.batch && self.mode == TrainMode::Regenerating {
             return Err(NcaError::config(
-                "damaged",
-                "must be smaller than the batch",
+                "--batch",
+                format!(
+                    "regenerating mode damages {} samples per batch, so the batch must be larger",
+                    self.damaged
+                ),
             ));
         }
         Ok(())
