@@ -39,6 +39,12 @@ pub enum Command {
     /// Growing, persistent and regenerating NCA: grow an image from one cell, keep it, repair it.
     #[command(subcommand)]
     Grow(GrowCommand),
+    /// Digit refiner: 50 distinct local rules rewrite a digit into its class template.
+    #[command(subcommand)]
+    Refine(crate::cmd::refine::RefineCommand),
+    /// Convolutional-attention NCA trained on one long noisy trajectory.
+    #[command(subcommand)]
+    Attention(crate::cmd::attention::AttentionCommand),
     /// The tiny test family: a 4-channel NCA that grows a disc (exercises the trainer).
     #[command(subcommand)]
     Tiny(TinyCommand),

@@ -11,6 +11,7 @@
 //!
 //! Models are Burn modules; the backend is chosen at run time by the Burn `Device`.
 
+pub mod attention;
 pub mod checkpoint;
 pub mod classify;
 pub mod device;
@@ -23,6 +24,7 @@ pub mod masks;
 pub mod noise;
 pub mod perceive;
 pub mod pool;
+pub mod refine;
 pub mod schedule;
 pub mod sparse;
 pub mod update;

@@ -1,11 +1,13 @@
 //! One module per command; [`run`] dispatches.
 
+pub mod attention;
 mod checkpoint;
 mod classify;
 mod data;
 mod grow;
 mod life;
 mod plot;
+pub mod refine;
 mod tiny;
 
 use crate::cli::{Cli, Command};
@@ -22,6 +24,8 @@ pub fn run(cli: Cli) -> CmdResult {
         Command::Checkpoint(c) => checkpoint::run(c),
         Command::Classify(c) => classify::run(c),
         Command::Grow(c) => grow::run(c),
+        Command::Refine(c) => refine::run(c),
+        Command::Attention(c) => attention::run(c),
         Command::Tiny(c) => tiny::run(c),
     }
 }
