@@ -268,6 +268,34 @@ pub enum ClassifyCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Time-to-accuracy: evaluates a run's snapshots (accuracy at tick 200 on the first N test
+    /// digits) against the wall time at which each was written.
+    Curve {
+        /// The run directory (holding metrics.jsonl, and snapshots/ unless --snapshots is given).
+        #[arg(long)]
+        run: PathBuf,
+        /// Folder of `step-NNNNNN.safetensors` snapshots (default: <run>/snapshots).
+        #[arg(long)]
+        snapshots: Option<PathBuf>,
+        /// Data directory holding MNIST.
+        #[arg(long, value_name = "DIR")]
+        data: Option<PathBuf>,
+        /// Test digits per evaluation.
+        #[arg(long, default_value_t = 1000)]
+        limit: usize,
+        /// Only snapshots whose step is a multiple of this.
+        #[arg(long, default_value_t = 5000)]
+        every: usize,
+        /// Draw the curve to this PNG.
+        #[arg(long, value_name = "FILE.png")]
+        plot: Option<PathBuf>,
+        /// Replace an existing plot.
+        #[arg(long)]
+        force: bool,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
     /// An animation of digits classifying themselves: alive cells coloured by their current
     /// vote, digits mutated into others at each stage boundary.
     Animate {

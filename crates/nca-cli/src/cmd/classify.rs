@@ -157,6 +157,25 @@ pub fn run(c: ClassifyCommand) -> CmdResult {
                 }
             }
         }
+        ClassifyCommand::Curve {
+            run,
+            snapshots,
+            data,
+            limit,
+            every,
+            plot,
+            force,
+            json,
+        } => curve(
+            &run,
+            snapshots,
+            data.as_deref(),
+            limit,
+            every,
+            plot.as_deref(),
+            force,
+            json,
+        )?,
         ClassifyCommand::Animate {
             checkpoint,
             data,
@@ -346,6 +365,113 @@ fn animate(
                 None => println!("digit {k}: no alive cells"),
             }
         }
+    }
+    Ok(())
+}
+
+/// Wall seconds at each logged step of a run's metrics.jsonl.
+fn wall_times(run: &std::path::Path) -> Result<Vec<(u64, f64)>, Box<dyn std::error::Error>> {
+    let path = run.join("metrics.jsonl");
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter_map(|v| Some((v.get("step")?.as_u64()?, v.get("wall_s")?.as_f64()?)))
+        .collect())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn curve(
+    run: &std::path::Path,
+    snapshots: Option<std::path::PathBuf>,
+    data: Option<&std::path::Path>,
+    limit: usize,
+    every: usize,
+    plot: Option<&std::path::Path>,
+    force: bool,
+    json: bool,
+) -> CmdResult {
+    if every == 0 || limit == 0 {
+        return Err("--every and --limit must be at least 1".into());
+    }
+    if let Some(p) = plot
+        && p.exists()
+        && !force
+    {
+        return Err(format!("{} already exists (pass --force to overwrite)", p.display()).into());
+    }
+    let dir = snapshots.unwrap_or_else(|| run.join("snapshots"));
+    let mut snaps: Vec<(u64, std::path::PathBuf)> = std::fs::read_dir(&dir)
+        .map_err(|e| format!("{}: {e}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter_map(|p| {
+            let step = p
+                .file_stem()?
+                .to_str()?
+                .strip_prefix("step-")?
+                .parse()
+                .ok()?;
+            Some((step, p))
+        })
+        .filter(|(step, _)| step % every as u64 == 0)
+        .collect();
+    snaps.sort();
+    if snaps.is_empty() {
+        return Err(format!(
+            "no step-NNNNNN.safetensors snapshots at multiples of {every} in {}",
+            dir.display()
+        )
+        .into());
+    }
+    let walls = wall_times(run)?;
+    let test = load_split(&resolve_data_dir(data)?, SplitName::Test)?;
+    let device = nca::device::device_for(None)?;
+    let opts = EvalOptions {
+        ticks_before: 200,
+        ticks_after: 0,
+        limit: Some(limit),
+        ..EvalOptions::default()
+    };
+    let mut points = Vec::new();
+    for (step, path) in &snaps {
+        let (model, cfg, _) = nca::classify::model::load_checkpoint(path, &device)?;
+        let r = evaluate(&model, &cfg, &test, &opts, |_| {})?;
+        let wall = walls.iter().find(|(s, _)| s == step).map(|w| w.1);
+        if !json {
+            println!(
+                "step {step:>7}  wall {:>7}  accuracy@200 {:.4}  agreement@200 {:.4}",
+                wall.map(|w| format!("{:.1} min", w / 60.0))
+                    .unwrap_or_else(|| "?".into()),
+                r.accuracy_at_200,
+                r.agreement_at_200
+            );
+        }
+        points.push(serde_json::json!({
+            "step": step, "wall_min": wall.map(|w| w / 60.0),
+            "accuracy_at_200": r.accuracy_at_200, "agreement_at_200": r.agreement_at_200,
+        }));
+    }
+    if let Some(p) = plot {
+        let series = |key: &str| -> Vec<(f64, f64)> {
+            points
+                .iter()
+                .filter_map(|v| Some((v["wall_min"].as_f64()?, v[key].as_f64()?)))
+                .collect()
+        };
+        nca_viz::plot_curves(
+            &format!("Self-classifying MNIST: time to accuracy ({limit} test digits, tick 200)"),
+            "wall minutes on this machine",
+            "share",
+            &[
+                ("cell accuracy", series("accuracy_at_200")),
+                ("total agreement", series("agreement_at_200")),
+            ],
+            p,
+            force,
+        )?;
+    }
+    if json {
+        print_json(&serde_json::json!({ "limit": limit, "points": points }));
     }
     Ok(())
 }
