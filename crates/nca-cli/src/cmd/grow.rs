@@ -259,7 +259,8 @@ fn animate(a: AnimateArgs) -> CmdResult {
         if sheet.is_empty() {
             return Err("--sheet-ticks selects no tick within --ticks".into());
         }
-        let g = nca_viz::grid(&sheet, sheet.len().min(8), 4, [255, 255, 255])?;
+        let cols = if sheet.len() <= 8 { sheet.len() } else { sheet.len().div_ceil(2) };
+        let g = nca_viz::grid(&sheet, cols, 4, [255, 255, 255])?;
         nca_viz::save_png(&g, p, a.force)?;
         println!("wrote {}", p.display());
     }
