@@ -97,3 +97,85 @@ fn growing_the_builtin_circle_on_a_tiny_grid_learns() {
     assert!(last < first * 0.4, "loss fell from {first} to {last} only");
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// Wraps a task and makes its loss NaN once at a chosen step (exploding state).
+struct Exploding<T> {
+    inner: T,
+    at: Option<usize>,
+}
+
+impl<T: nca::trainer::Task> nca::trainer::Task for Exploding<T> {
+    type Model = T::Model;
+    fn family(&self) -> &'static str {
+        self.inner.family()
+    }
+    fn config(&self) -> serde_json::Value {
+        self.inner.config()
+    }
+    fn init_model(&self, device: &Device, rng: &mut StdRng) -> T::Model {
+        self.inner.init_model(device, rng)
+    }
+    fn step(
+        &mut self,
+        model: &T::Model,
+        step: usize,
+        rng: &mut StdRng,
+    ) -> nca::Result<nca::trainer::StepOutput> {
+        let mut out = self.inner.step(model, step, rng)?;
+        if self.at == Some(step) {
+            self.at = None;
+            out.loss = f32::INFINITY;
+        }
+        Ok(out)
+    }
+    fn state(&self) -> Vec<nca::trainer::NamedArray> {
+        self.inner.state()
+    }
+    fn set_state(&mut self, s: Vec<nca::trainer::NamedArray>) -> nca::Result<()> {
+        self.inner.set_state(s)
+    }
+}
+
+#[test]
+fn exploding_grow_training_reloads_the_last_good_checkpoint_and_continues() {
+    let dir = std::env::temp_dir().join(format!("nca-grow-explode-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let cfg = GrowTrainConfig {
+        model: GrowConfig {
+            hidden: 16,
+            ..GrowConfig::default()
+        },
+        pool: 8,
+        batch: 4,
+        min_ticks: 4,
+        max_ticks: 6,
+        ..GrowTrainConfig::default()
+    };
+    let mut task = Exploding {
+        inner: GrowTask::new(cfg, GrowTarget::circle(10)).unwrap(),
+        at: Some(7),
+    };
+    let tc = TrainerConfig {
+        steps: 12,
+        checkpoint_every: 5,
+        log_every: 1,
+        ..TrainerConfig::default()
+    };
+    let run = RunOptions {
+        dir: dir.clone(),
+        resume: false,
+        progress: false,
+    };
+    let report = train(&mut task, &tc, &run, &Device::flex()).unwrap();
+    assert_eq!(report.recoveries, 1);
+    assert_eq!(report.steps, 12);
+    assert!(report.final_loss.is_finite());
+    let lines = std::fs::read_to_string(dir.join("metrics.jsonl")).unwrap();
+    assert_eq!(
+        lines.lines().count(),
+        12,
+        "steps 6-7 were redone after the reload"
+    );
+    assert!(!lines.contains("inf") && !lines.contains("NaN"));
+    std::fs::remove_dir_all(dir).unwrap();
+}
