@@ -259,7 +259,11 @@ fn animate(a: AnimateArgs) -> CmdResult {
         if sheet.is_empty() {
             return Err("--sheet-ticks selects no tick within --ticks".into());
         }
-        let cols = if sheet.len() <= 8 { sheet.len() } else { sheet.len().div_ceil(2) };
+        let cols = if sheet.len() <= 8 {
+            sheet.len()
+        } else {
+            sheet.len().div_ceil(2)
+        };
         let g = nca_viz::grid(&sheet, cols, 4, [255, 255, 255])?;
         nca_viz::save_png(&g, p, a.force)?;
         println!("wrote {}", p.display());
