@@ -79,3 +79,62 @@ fn targets_and_accuracy() {
     let acc = cell_accuracy(&state, &[3], &cfg, 4);
     assert!((acc - 2.0 / 3.0).abs() < 1e-9);
 }
+
+#[test]
+fn a_digit_classifies_the_same_alone_or_in_a_batch() {
+    use nca::classify::task::engine_spec;
+    use nca::sparse::{TickMasks, params_from};
+    let cfg = ClassifyConfig::default();
+    let mut rng = StdRng::seed_from_u64(5);
+    let mut m = ClassifyNca::new(&cfg, &Device::flex(), &mut rng);
+    m = nca::init::torch_default(m, &mut rng);
+    let last = m.update.layers.pop().unwrap();
+    let w = last.weight.map(|t| t.ones_like().mul_scalar(0.01));
+    m.update
+        .layers
+        .push(burn::nn::conv::Conv2d { weight: w, ..last });
+    let (h, w) = (8, 8);
+    let digit = |seed: u64| {
+        let mut r = StdRng::seed_from_u64(seed);
+        let px: Vec<f32> = (0..h * w)
+            .map(|_| {
+                if rand::Rng::random::<f32>(&mut r) < 0.4 {
+                    0.8
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        fresh_state(&px, cfg.channels)
+    };
+    let (a, b) = (digit(1), digit(2));
+    let spec = engine_spec(&cfg);
+    let params = params_from(Some(&m.perception), &m.update);
+    let masks_for = |n: usize, seed: u64| -> Vec<TickMasks> {
+        let mut r = StdRng::seed_from_u64(seed);
+        (0..10)
+            .map(|_| TickMasks {
+                fire: (0..n * h * w)
+                    .map(|_| rand::Rng::random::<bool>(&mut r) as u8)
+                    .collect(),
+                noise: None,
+            })
+            .collect()
+    };
+    let alone_masks = masks_for(1, 9);
+    let other_masks = masks_for(1, 10);
+    // The batch's masks: the digit's own masks first, the other digit's after.
+    let batch_masks: Vec<TickMasks> = alone_masks
+        .iter()
+        .zip(&other_masks)
+        .map(|(x, y)| TickMasks {
+            fire: x.fire.iter().chain(&y.fire).copied().collect(),
+            noise: None,
+        })
+        .collect();
+    let alone = nca_fast::rollout(&spec, &params, &a, [1, h, w], &alone_masks, false).unwrap();
+    let both: Vec<f32> = a.iter().chain(&b).copied().collect();
+    let batch = nca_fast::rollout(&spec, &params, &both, [2, h, w], &batch_masks, false).unwrap();
+    assert_eq!(alone.final_state[..], batch.final_state[..a.len()]);
+    assert_ne!(alone.final_state, a, "the digit did change");
+}
