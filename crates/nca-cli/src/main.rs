@@ -13,6 +13,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    restore_default_sigpipe();
     install_panic_hook();
     let args = cli::Cli::parse();
     match cmd::run(args) {
@@ -21,6 +22,16 @@ fn main() -> ExitCode {
             output::print_error(&e);
             ExitCode::from(2)
         }
+    }
+}
+
+/// Lets `nca ... | head` end quietly when the reader closes the pipe, like other Unix tools,
+/// instead of failing on a broken-pipe write.
+fn restore_default_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: setting a signal disposition to its default at start-up, before any thread exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 

@@ -1,16 +1,536 @@
-//! `nca refine ...` (placeholder, being written).
+//! `nca refine ...`: the digit refiner — templates, training, evaluation, animation and ONNX
+//! export.
 
-use clap::Subcommand;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use clap::{Args, Subcommand};
+use nca::refine::eval::{EvalOptions, evaluate, run_images};
+use nca::refine::{RefineConfig, RefineNca, RefineTask, Templates, Verdict, verdict};
+use nca::schedule::LrSchedule;
+use nca::trainer::{RunOptions, TrainerConfig, train};
+use nca_data::{SplitName, load_split, resolve_data_dir};
 
 use super::CmdResult;
+use crate::output::{interactive, print_json};
 
 /// `nca refine ...`.
 #[derive(Subcommand, Debug)]
 pub enum RefineCommand {
-    /// Not yet available.
-    Train,
+    /// Compute the templates (the mean training image of each digit) and store them.
+    Templates {
+        /// Data directory holding MNIST (default: $NCA_DATA, else ~/.cache/nca).
+        #[arg(long, value_name = "DIR")]
+        data: Option<PathBuf>,
+        /// Where to store them (safetensors).
+        #[arg(
+            long,
+            value_name = "FILE",
+            default_value = "refine-templates.safetensors"
+        )]
+        out: PathBuf,
+        /// Also draw the ten templates side by side to this PNG.
+        #[arg(long, value_name = "FILE.png")]
+        sheet: Option<PathBuf>,
+        /// Replace existing files.
+        #[arg(long)]
+        force: bool,
+        /// Print one JSON object (counts per digit, files written).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Train the refiner on MNIST (defaults: the original's settings; resumable).
+    Train(TrainArgs),
+    /// Accuracy of the verdict after every step on the test digits, and of the templates alone.
+    Eval {
+        /// The checkpoint (.safetensors).
+        #[arg(long)]
+        checkpoint: PathBuf,
+        /// Data directory holding MNIST (default: $NCA_DATA, else ~/.cache/nca).
+        #[arg(long, value_name = "DIR")]
+        data: Option<PathBuf>,
+        /// Evaluate the first N test digits only (a quick look).
+        #[arg(long)]
+        limit: Option<usize>,
+        /// Digits per forward pass.
+        #[arg(long, default_value_t = 100)]
+        batch: usize,
+        /// Also draw accuracy and confidence per step to this PNG.
+        #[arg(long, value_name = "FILE.png")]
+        plot: Option<PathBuf>,
+        /// Replace an existing plot.
+        #[arg(long)]
+        force: bool,
+        /// Print one JSON object (per-step arrays and summary numbers).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Refine one digit image: all steps as a contact sheet and an animation, and the verdict.
+    Animate {
+        /// The checkpoint (.safetensors).
+        #[arg(long)]
+        checkpoint: PathBuf,
+        /// A PNG of a digit (any size; cropped, squared and scaled to 28x28 like MNIST).
+        #[arg(long, value_name = "FILE.png")]
+        input: PathBuf,
+        /// The animation to write.
+        #[arg(long, value_name = "FILE.gif")]
+        out: PathBuf,
+        /// Also write every step side by side (input, 50 steps, chosen template) to this PNG.
+        #[arg(long, value_name = "FILE.png")]
+        sheet: Option<PathBuf>,
+        /// Pixels per image pixel.
+        #[arg(long, default_value_t = 4)]
+        zoom: usize,
+        /// Frames per second of the animation.
+        #[arg(long, default_value_t = 10.0)]
+        fps: f64,
+        /// Replace existing files.
+        #[arg(long)]
+        force: bool,
+        /// Print one JSON object (verdict per step and final).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Export to ONNX as the original does: opset 17, input `x` [B,1,28,28], outputs
+    /// out00..out49.
+    ExportOnnx {
+        /// The checkpoint (.safetensors).
+        #[arg(long)]
+        checkpoint: PathBuf,
+        /// The ONNX file to write.
+        #[arg(short = 'o', long, value_name = "FILE.onnx")]
+        out: PathBuf,
+        /// Replace an existing file.
+        #[arg(long)]
+        force: bool,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
-pub fn run(_c: RefineCommand) -> CmdResult {
-    Err("not yet available".into())
+/// `nca refine train`.
+#[derive(Args, Debug)]
+pub struct TrainArgs {
+    /// Total optimisation steps (a resumed run stops when this many are done in all). One
+    /// epoch of MNIST is 235 steps at batch 256.
+    #[arg(long)]
+    steps: usize,
+    /// Run directory: checkpoints, metrics.jsonl, config.json.
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+    /// Continue the run in --out from its last checkpoint.
+    #[arg(long)]
+    resume: bool,
+    /// Data directory holding MNIST (default: $NCA_DATA, else ~/.cache/nca).
+    #[arg(long, value_name = "DIR")]
+    data: Option<PathBuf>,
+    /// Train on the first N training digits only (templates still come from all of them).
+    #[arg(long)]
+    limit: Option<usize>,
+    /// Feature maps per block (16 in the original; smaller is proportionally cheaper).
+    #[arg(long, default_value_t = 16)]
+    width: usize,
+    /// Batch size.
+    #[arg(long, default_value_t = 256)]
+    batch: usize,
+    /// Adam's learning rate.
+    #[arg(long, default_value_t = 5e-4)]
+    lr: f64,
+    /// Digits per forward/backward pass; a batch's gradients are summed over its micro-batches
+    /// (the same step as one pass over the batch, with less memory and, on CPU, less time).
+    #[arg(long, default_value_t = 64)]
+    micro_batch: usize,
+    /// Templates file from `nca refine templates` (default: computed from the training set).
+    #[arg(long, value_name = "FILE")]
+    templates: Option<PathBuf>,
+    /// Steps between checkpoints.
+    #[arg(long, default_value_t = 20)]
+    checkpoint_every: usize,
+    /// Steps between metrics lines.
+    #[arg(long, default_value_t = 1)]
+    log_every: usize,
+    /// Seed of the weights and of the order of the training digits.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Burn backend (flex is the CPU default; others if compiled in).
+    #[arg(long)]
+    backend: Option<String>,
+    /// Keep a copy of the model at every checkpoint in <out>/snapshots/.
+    #[arg(long)]
+    snapshots: bool,
+    /// Print the final report as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Runs one `nca refine` command.
+pub fn run(c: RefineCommand) -> CmdResult {
+    match c {
+        RefineCommand::Templates {
+            data,
+            out,
+            sheet,
+            force,
+            json,
+        } => templates(data.as_deref(), &out, sheet.as_deref(), force, json),
+        RefineCommand::Train(t) => train_cmd(t),
+        RefineCommand::Eval {
+            checkpoint,
+            data,
+            limit,
+            batch,
+            plot,
+            force,
+            json,
+        } => eval(
+            &checkpoint,
+            data.as_deref(),
+            limit,
+            batch,
+            plot.as_deref(),
+            force,
+            json,
+        ),
+        RefineCommand::Animate {
+            checkpoint,
+            input,
+            out,
+            sheet,
+            zoom,
+            fps,
+            force,
+            json,
+        } => animate(
+            &checkpoint,
+            &input,
+            &out,
+            sheet.as_deref(),
+            zoom,
+            fps,
+            force,
+            json,
+        ),
+        RefineCommand::ExportOnnx {
+            checkpoint,
+            out,
+            force,
+            json,
+        } => export_onnx(&checkpoint, &out, force, json),
+    }
+}
+
+/// Refuses to go on when `path` exists and `--force` was not given.
+fn check_free(path: &Path, force: bool) -> CmdResult {
+    if path.exists() && !force {
+        return Err(format!(
+            "{} already exists (pass --force to overwrite)",
+            path.display()
+        )
+        .into());
+    }
+    Ok(())
+}
+
+/// One image as a tile: upscaled, with a caption line under it.
+fn tile(
+    values: &[f32],
+    side: usize,
+    zoom: usize,
+    caption: &str,
+) -> Result<nca_viz::Frame, nca_viz::VizError> {
+    let img = nca_viz::Frame::from_gray(side, side, values)?.upscale(zoom)?;
+    let mut t = nca_viz::Frame::new(img.width(), img.height() + 12, [255, 255, 255])?;
+    t.blit(&img, 0, 0);
+    nca_viz::draw_text(&mut t, 2, img.height() as i64 + 3, caption, [30, 30, 30], 1);
+    Ok(t)
+}
+
+fn templates(
+    data: Option<&Path>,
+    out: &Path,
+    sheet: Option<&Path>,
+    force: bool,
+    json: bool,
+) -> CmdResult {
+    check_free(out, force)?;
+    if let Some(s) = sheet {
+        check_free(s, force)?;
+    }
+    let dir = resolve_data_dir(data)?;
+    let split = load_split(&dir, SplitName::Train)?;
+    let t = Templates::from_split(&split)?;
+    t.save(out, force)?;
+    if let Some(s) = sheet {
+        let tiles = (0..t.classes())
+            .map(|k| tile(t.image(k), t.side, 4, &format!("{k}: {}", t.counts[k])))
+            .collect::<Result<Vec<_>, _>>()?;
+        nca_viz::save_png(&nca_viz::grid(&tiles, 10, 4, [230, 230, 230])?, s, force)?;
+    }
+    if json {
+        print_json(&serde_json::json!({
+            "out": out, "sheet": sheet, "digits": split.len(), "counts": t.counts,
+        }));
+    } else {
+        println!(
+            "templates of {} training digits (per digit: {:?}) written to {}",
+            split.len(),
+            t.counts,
+            out.display()
+        );
+        if let Some(s) = sheet {
+            println!("sheet: {}", s.display());
+        }
+    }
+    Ok(())
+}
+
+fn train_cmd(t: TrainArgs) -> CmdResult {
+    let cfg = RefineConfig {
+        width: t.width,
+        batch: t.batch,
+        lr: t.lr,
+        ..RefineConfig::default()
+    };
+    cfg.validate()?;
+    let tcfg = TrainerConfig {
+        steps: t.steps,
+        lr: LrSchedule::Constant { lr: t.lr },
+        // The original uses plain Adam.
+        grad_policy: nca::grads::GradPolicy::None,
+        checkpoint_every: t.checkpoint_every,
+        log_every: t.log_every,
+        seed: t.seed,
+        keep_snapshots: t.snapshots,
+        ..TrainerConfig::default()
+    };
+    tcfg.validate()?;
+    let device = nca::device::device_for(t.backend.as_deref())?;
+    let dir = resolve_data_dir(t.data.as_deref())?;
+    let full = load_split(&dir, SplitName::Train)?;
+    let ckpt = nca::trainer::model_path(&t.out);
+    let templates = if t.resume && ckpt.exists() {
+        // Resume towards the very templates the run started with.
+        nca::refine::load_checkpoint(&ckpt, &device)?
+            .0
+            .templates()?
+    } else if let Some(p) = &t.templates {
+        Templates::load(p)?
+    } else {
+        Templates::from_split(&full)?
+    };
+    let split = match t.limit {
+        Some(n) => full.truncated(n)?,
+        None => full,
+    };
+    if t.micro_batch == 0 {
+        return Err("--micro-batch must be at least 1".into());
+    }
+    let mut task = RefineTask::new(cfg, templates, Arc::new(split), t.seed ^ 0x5EED)?;
+    task.micro_batch = t.micro_batch;
+    let run = RunOptions {
+        dir: t.out.clone(),
+        resume: t.resume,
+        progress: interactive(),
+    };
+    let report = train(&mut task, &tcfg, &run, &device)?;
+    if t.json {
+        print_json(&report);
+    } else {
+        println!(
+            "trained {} steps ({} now) in {:.1} s: loss {:.5}; model in {}",
+            report.steps,
+            report.steps_this_run,
+            report.wall_s,
+            report.final_loss,
+            report.model_path.display()
+        );
+    }
+    Ok(())
+}
+
+fn load(checkpoint: &Path) -> Result<(RefineNca, Templates, usize), Box<dyn std::error::Error>> {
+    let device = nca::device::device_for(None)?;
+    let (model, _, meta) = nca::refine::load_checkpoint(checkpoint, &device)?;
+    let templates = model.templates()?;
+    Ok((model, templates, meta.step))
+}
+
+fn eval(
+    checkpoint: &Path,
+    data: Option<&Path>,
+    limit: Option<usize>,
+    batch: usize,
+    plot: Option<&Path>,
+    force: bool,
+    json: bool,
+) -> CmdResult {
+    if let Some(p) = plot {
+        check_free(p, force)?;
+    }
+    if batch == 0 || batch > 10_000 {
+        return Err("--batch must be in 1..=10000".into());
+    }
+    let (model, templates, step) = load(checkpoint)?;
+    let test = load_split(&resolve_data_dir(data)?, SplitName::Test)?;
+    let n = limit.unwrap_or(test.len()).min(test.len());
+    let show = interactive() && !json;
+    let started = std::time::Instant::now();
+    let opts = EvalOptions { limit, batch };
+    let r = evaluate(&model, &templates, &test, &opts, |done| {
+        if show {
+            eprint!("\r{done}/{n} digits");
+        }
+    })?;
+    if show {
+        eprintln!();
+    }
+    let secs = started.elapsed().as_secs_f64();
+    if let Some(p) = plot {
+        let pts = |v: &[f64]| {
+            v.iter()
+                .enumerate()
+                .map(|(i, y)| ((i + 1) as f64, *y))
+                .collect()
+        };
+        let base = vec![
+            (1.0, r.accuracy_templates_only),
+            (r.accuracy_per_step.len() as f64, r.accuracy_templates_only),
+        ];
+        nca_viz::plot_curves(
+            &format!(
+                "Digit refiner: verdict after each step ({} test digits)",
+                r.digits
+            ),
+            "step",
+            "share",
+            &[
+                ("accuracy", pts(&r.accuracy_per_step)),
+                ("mean confidence", pts(&r.confidence_per_step)),
+                ("templates only", base),
+            ],
+            p,
+            force,
+        )?;
+    }
+    if json {
+        let mut v = serde_json::to_value(&r)?;
+        v["checkpoint"] = serde_json::json!(checkpoint);
+        v["step"] = serde_json::json!(step);
+        v["seconds"] = serde_json::json!(secs);
+        print_json(&v);
+    } else {
+        println!("checkpoint {} (step {step})", checkpoint.display());
+        println!("{} test digits in {secs:.1} s", r.digits);
+        println!(
+            "templates only (verdict on the raw input): {:.4}",
+            r.accuracy_templates_only
+        );
+        println!("{:>6} {:>10} {:>11}", "step", "accuracy", "confidence");
+        for t in [1, 5, 10, 20, 30, 40, 50] {
+            if t <= r.accuracy_per_step.len() {
+                println!(
+                    "{t:>6} {:>10.4} {:>11.4}",
+                    r.accuracy_per_step[t - 1],
+                    r.confidence_per_step[t - 1]
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+fn verdict_json(step: usize, v: &Verdict) -> serde_json::Value {
+    serde_json::json!({"step": step, "digit": v.digit, "confidence": v.confidence})
+}
+
+#[allow(clippy::too_many_arguments)]
+fn animate(
+    checkpoint: &Path,
+    input: &Path,
+    out: &Path,
+    sheet: Option<&Path>,
+    zoom: usize,
+    fps: f64,
+    force: bool,
+    json: bool,
+) -> CmdResult {
+    if zoom == 0 || zoom > 32 {
+        return Err("--zoom must be in 1..=32".into());
+    }
+    check_free(out, force)?;
+    if let Some(s) = sheet {
+        check_free(s, force)?;
+    }
+    let pixels = nca_data::load_digit_png(input)?;
+    let (model, templates, _) = load(checkpoint)?;
+    let side = templates.side;
+    let images = run_images(&model, &pixels, 1, side)?;
+    let verdicts: Vec<Verdict> = images.iter().map(|img| verdict(img, &templates)).collect();
+    let first = verdict(&pixels, &templates);
+    let last = verdicts.last().cloned().unwrap_or_else(|| first.clone());
+    let caption = |name: String, v: &Verdict| format!("{name}: {} {:.2}", v.digit, v.confidence);
+    let mut tiles = vec![tile(&pixels, side, zoom, &caption("IN".into(), &first))?];
+    for (t, (img, v)) in images.iter().zip(&verdicts).enumerate() {
+        tiles.push(tile(img, side, zoom, &caption(format!("{}", t + 1), v))?);
+    }
+    // The animation holds the last image a while.
+    let mut frames = tiles.clone();
+    frames.extend(std::iter::repeat_n(
+        tiles[tiles.len() - 1].clone(),
+        (fps.max(1.0) as usize).min(30),
+    ));
+    nca_viz::save_gif(&frames, fps, true, out, force)?;
+    if let Some(s) = sheet {
+        let tpl = templates.image(last.digit);
+        tiles.push(tile(tpl, side, zoom, &format!("MEAN {}", last.digit))?);
+        let cols = 13;
+        nca_viz::save_png(&nca_viz::grid(&tiles, cols, 4, [230, 230, 230])?, s, force)?;
+    }
+    if json {
+        let steps: Vec<_> = verdicts
+            .iter()
+            .enumerate()
+            .map(|(t, v)| verdict_json(t + 1, v))
+            .collect();
+        print_json(&serde_json::json!({
+            "out": out, "sheet": sheet, "digit": last.digit, "confidence": last.confidence,
+            "cosines": last.cosines, "input_verdict": verdict_json(0, &first), "steps": steps,
+        }));
+    } else {
+        println!(
+            "verdict: {} (confidence {:.3}; the raw input alone says {} at {:.3})",
+            last.digit, last.confidence, first.digit, first.confidence
+        );
+        println!("wrote {} ({} frames)", out.display(), frames.len());
+        if let Some(s) = sheet {
+            println!("wrote {}", s.display());
+        }
+    }
+    Ok(())
+}
+
+fn export_onnx(checkpoint: &Path, out: &Path, force: bool, json: bool) -> CmdResult {
+    check_free(out, force)?;
+    let (model, templates, _) = load(checkpoint)?;
+    let bytes = nca::refine::onnx::export(&model, templates.side)?;
+    nca_data::write_atomic(out, &bytes, force)?;
+    let outputs = model.blocks.len();
+    if json {
+        print_json(&serde_json::json!({
+            "out": out, "bytes": bytes.len(), "opset": nca::refine::onnx::OPSET,
+            "input": nca::refine::onnx::INPUT, "outputs": outputs,
+        }));
+    } else {
+        println!(
+            "wrote {} ({} bytes; opset {}, input x [B,1,{s},{s}], outputs out00..{})",
+            out.display(),
+            bytes.len(),
+            nca::refine::onnx::OPSET,
+            nca::refine::onnx::output_name(outputs - 1),
+            s = templates.side
+        );
+    }
+    Ok(())
 }

@@ -1,0 +1,241 @@
+//! The refiner network: one convolutional block per step, each reading the input and every
+//! image made before it.
+
+use burn::module::{Module, ModuleMapper, Param};
+use burn::nn::Initializer;
+use burn::nn::PaddingConfig2d;
+use burn::nn::conv::{Conv2d, Conv2dConfig};
+use burn::tensor::activation::{relu, sigmoid};
+use burn::tensor::{Device, Tensor, TensorData};
+use rand::Rng;
+use rand::rngs::StdRng;
+use rand_distr::{Distribution, Normal};
+use serde::{Deserialize, Serialize};
+
+use super::templates::Templates;
+use crate::error::{NcaError, Result};
+
+/// Architecture and training settings; defaults are the original's.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RefineConfig {
+    /// Steps, each with its own block.
+    pub blocks: usize,
+    /// Feature maps of each block's 9x9 convolution.
+    pub width: usize,
+    /// Side of the local convolution (odd; padded by `kernel / 2`).
+    pub kernel: usize,
+    /// The loss compares the image with the template after every `target_every`-th step.
+    pub target_every: usize,
+    /// Weight of the mean absolute change between consecutive images.
+    pub smooth_weight: f32,
+    /// Batch size.
+    pub batch: usize,
+    /// Adam's learning rate.
+    pub lr: f64,
+}
+
+impl Default for RefineConfig {
+    fn default() -> Self {
+        Self {
+            blocks: 50,
+            width: 16,
+            kernel: 9,
+            target_every: 5,
+            smooth_weight: 0.1,
+            batch: 256,
+            lr: 5e-4,
+        }
+    }
+}
+
+impl RefineConfig {
+    /// Checks the values a user can get wrong.
+    pub fn validate(&self) -> Result<()> {
+        let bad = |what: &str, why: &str| Err(NcaError::config(what, why));
+        if self.blocks == 0 || self.blocks > 200 {
+            return bad("blocks", "must be in 1..=200");
+        }
+        if self.width == 0 || self.width > 1024 {
+            return bad("--width", "must be in 1..=1024");
+        }
+        if self.kernel.is_multiple_of(2) || self.kernel > 27 {
+            return bad("kernel", "must be odd and at most 27");
+        }
+        if self.target_every == 0 || self.target_every > self.blocks {
+            return bad("target_every", "must be in 1..=blocks");
+        }
+        if !self.smooth_weight.is_finite() || self.smooth_weight < 0.0 {
+            return bad("smooth_weight", "must be a finite number >= 0");
+        }
+        if self.batch == 0 || self.batch > 65_536 {
+            return bad("--batch", "must be in 1..=65536");
+        }
+        if !self.lr.is_finite() || self.lr <= 0.0 {
+            return bad("--lr", "must be a positive number");
+        }
+        Ok(())
+    }
+
+    /// The steps (1-based) whose image the loss compares with the template: 5, 10, ..., 50.
+    pub fn target_steps(&self) -> Vec<usize> {
+        (self.target_every..=self.blocks)
+            .step_by(self.target_every)
+            .collect()
+    }
+
+    /// Parameters of the blocks: `Σ_t t·w·k² + w + w + 1` (1,654,050 at the defaults).
+    pub fn num_params(&self) -> usize {
+        let (w, k2) = (self.width, self.kernel * self.kernel);
+        (1..=self.blocks).map(|t| t * w * k2 + w + w + 1).sum()
+    }
+
+    /// Multiply-adds of one digit's forward pass on a `side`×`side` image.
+    pub fn macs_per_digit(&self, side: usize) -> usize {
+        let (w, k2, hw) = (self.width, self.kernel * self.kernel, side * side);
+        (1..=self.blocks).map(|t| (t * k2 + 1) * w * hw).sum()
+    }
+}
+
+/// The rule of one step: `k×k` conv (t inputs → width, ReLU), 1x1 conv (width → 1), sigmoid.
+#[derive(Module, Debug)]
+pub struct RefineBlock {
+    /// The local convolution over the stacked images.
+    pub conv: Conv2d,
+    /// The 1x1 convolution to the new image's logits.
+    pub out: Conv2d,
+}
+
+impl RefineBlock {
+    /// Block with `inputs` input images, its weights zero (see [`kaiming_normal`]).
+    fn new(inputs: usize, cfg: &RefineConfig, device: &Device) -> Self {
+        let conv = |c: [usize; 2], k: usize| {
+            Conv2dConfig::new(c, [k, k])
+                .with_padding(PaddingConfig2d::Explicit(k / 2, k / 2, k / 2, k / 2))
+                .with_initializer(Initializer::Zeros)
+                .init(device)
+        };
+        Self {
+            conv: conv([inputs, cfg.width], cfg.kernel),
+            out: conv([cfg.width, 1], 1),
+        }
+    }
+
+    /// The new image `[B, 1, H, W]` from the stacked images `[B, t, H, W]`.
+    pub fn forward(&self, stack: Tensor<4>) -> Tensor<4> {
+        sigmoid(self.out.forward(relu(self.conv.forward(stack))))
+    }
+}
+
+/// The refiner: one block per step, and the templates it was trained towards (stored with the
+/// weights so that a checkpoint is self-contained; they receive no gradient).
+#[derive(Module, Debug)]
+pub struct RefineNca {
+    /// Block `t-1` makes image `y_t`.
+    pub blocks: Vec<RefineBlock>,
+    /// The per-digit mean training images, `[10, H, W]`.
+    pub templates: Param<Tensor<3>>,
+}
+
+impl RefineNca {
+    /// A model for `cfg` with Kaiming-normal weights drawn from `rng` and the given templates.
+    pub fn new(
+        cfg: &RefineConfig,
+        templates: &Templates,
+        device: &Device,
+        rng: &mut StdRng,
+    ) -> Self {
+        let blocks = (1..=cfg.blocks)
+            .map(|t| kaiming_normal(RefineBlock::new(t, cfg, device), rng))
+            .collect();
+        let s = templates.side;
+        let data = TensorData::new(templates.images.clone(), [templates.classes(), s, s]);
+        Self {
+            blocks,
+            templates: Param::from_tensor(Tensor::from_data(data, device)),
+        }
+    }
+
+    /// Every step's image, `blocks` tensors `[B, 1, H, W]`, from the input digits `[B, 1, H, W]`.
+    pub fn forward(&self, x: Tensor<4>) -> Vec<Tensor<4>> {
+        let mut stack = vec![x];
+        let mut outs = Vec::with_capacity(self.blocks.len());
+        for block in &self.blocks {
+            let input = if stack.len() == 1 {
+                stack[0].clone()
+            } else {
+                Tensor::cat(stack.clone(), 1)
+            };
+            let y = block.forward(input);
+            stack.push(y.clone());
+            outs.push(y);
+        }
+        outs
+    }
+
+    /// The templates stored in the model.
+    pub fn templates(&self) -> Result<Templates> {
+        let t = self.templates.val();
+        let [k, h, w] = t.dims();
+        let images = t
+            .into_data()
+            .try_to_vec::<f32>()
+            .map_err(|e| NcaError::config("templates", format!("{e:?}")))?;
+        Templates::new(h.max(w), images, vec![0; k])
+    }
+}
+
+/// Redraws a block's weights as PyTorch's `kaiming_normal_(nonlinearity="relu")` does
+/// (N(0, 2/fan_in)) and zeroes its biases, as the original initialises every convolution.
+pub fn kaiming_normal<M: Module>(module: M, rng: &mut StdRng) -> M {
+    struct Init<'a, R: Rng> {
+        rng: &'a mut R,
+    }
+    impl<R: Rng> ModuleMapper for Init<'_, R> {
+        fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+            let (id, value, mapper) = param.consume();
+            let dims = value.dims();
+            let n: usize = dims.iter().product();
+            let v: Vec<f32> = if D >= 2 {
+                let fan_in: usize = dims[1..].iter().product();
+                let std = (2.0 / fan_in.max(1) as f32).sqrt();
+                let normal = Normal::new(0.0f32, std).expect("finite std");
+                (0..n).map(|_| normal.sample(self.rng)).collect()
+            } else {
+                vec![0.0; n]
+            };
+            let t = Tensor::from_data(TensorData::new(v, dims), &value.device());
+            let t = t.set_require_grad(value.is_require_grad());
+            Param::from_mapped_value(id, t, mapper)
+        }
+    }
+    module.map(&mut Init { rng })
+}
+
+/// Loads a `refine` checkpoint on `device`, with the configuration it was trained with.
+pub fn load_checkpoint(
+    path: &std::path::Path,
+    device: &Device,
+) -> Result<(RefineNca, RefineConfig, crate::checkpoint::CheckpointMeta)> {
+    let meta = crate::checkpoint::read_meta(path)?;
+    crate::checkpoint::expect_family(path, &meta, super::FAMILY)?;
+    let cfg_json = meta
+        .config
+        .get("task")
+        .cloned()
+        .unwrap_or(meta.config.clone());
+    let cfg: RefineConfig = serde_json::from_value(cfg_json).map_err(|e| NcaError::Checkpoint {
+        path: path.to_path_buf(),
+        why: format!("malformed refine config ({e})"),
+    })?;
+    cfg.validate()?;
+    let blank = Templates::blank(nca_data::DIGIT_SIDE);
+    let init = RefineNca::new(
+        &cfg,
+        &blank,
+        device,
+        &mut rand::SeedableRng::seed_from_u64(0),
+    );
+    let (model, meta) = crate::checkpoint::load(init, path, super::FAMILY)?;
+    Ok((model, cfg, meta))
+}
