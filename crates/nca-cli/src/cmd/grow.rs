@@ -91,7 +91,7 @@ pub fn run(c: GrowCommand) -> CmdResult {
             if runs == 0 || runs > 1024 {
                 return Err("--runs must be in 1..=1024".into());
             }
-            let device = burn::tensor::Device::flex();
+            let device = nca::device::device_for(None)?;
             let (model, cfg, target, meta) = load_checkpoint(&checkpoint, &device)?;
             let opts = GrowEvalOptions {
                 runs,
@@ -212,7 +212,7 @@ fn animate(a: AnimateArgs) -> CmdResult {
             );
         }
     }
-    let device = burn::tensor::Device::flex();
+    let device = nca::device::device_for(None)?;
     let (model, cfg, target, _) = load_checkpoint(&a.checkpoint, &device)?;
     let damages: Vec<Damage> = a
         .damage
