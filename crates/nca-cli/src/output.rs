@@ -25,3 +25,19 @@ pub fn print_error(e: &dyn std::fmt::Display) {
 pub fn interactive() -> bool {
     std::io::stderr().is_terminal()
 }
+
+/// Prints what a training run did: one JSON object with `--json`, else one line.
+pub fn print_train_report(report: &nca::trainer::TrainReport, json: bool) {
+    if json {
+        print_json(report);
+    } else {
+        println!(
+            "trained {} steps ({} now) in {:.1} s: loss {:.5}; model in {}",
+            report.steps,
+            report.steps_this_run,
+            report.wall_s,
+            report.final_loss,
+            report.model_path.display()
+        );
+    }
+}

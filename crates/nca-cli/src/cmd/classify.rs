@@ -6,14 +6,14 @@ use nca::classify::eval::{EvalOptions, Runner, cell_votes, evaluate, majority};
 use nca::classify::task::{fresh_state, mutate_state};
 use nca::classify::{ClassifyConfig, ClassifyTask, Loss};
 use nca::schedule::LrSchedule;
-use nca::trainer::{RunOptions, train};
+use nca::trainer::train;
 use nca_data::{SplitName, load_split, resolve_data_dir};
 use rand::SeedableRng;
 
 use super::CmdResult;
-use super::tiny::trainer_config;
+use super::tiny::{run_options, trainer_config};
 use crate::cli::ClassifyCommand;
-use crate::output::{interactive, print_json};
+use crate::output::{interactive, print_json, print_train_report};
 
 pub fn run(c: ClassifyCommand) -> CmdResult {
     match c {
@@ -52,24 +52,9 @@ pub fn run(c: ClassifyCommand) -> CmdResult {
                 boundaries: vec![30_000, 70_000],
                 factors: vec![0.1, 0.01],
             };
-            let run = RunOptions {
-                dir: t.out.clone(),
-                resume: t.resume,
-                progress: interactive(),
-            };
+            let run = run_options(&t);
             let report = train(&mut task, &trainer_config(&t, lr), &run, &device)?;
-            if t.json {
-                print_json(&report);
-            } else {
-                println!(
-                    "trained {} steps ({} now) in {:.1} s: loss {:.5}; model in {}",
-                    report.steps,
-                    report.steps_this_run,
-                    report.wall_s,
-                    report.final_loss,
-                    report.model_path.display()
-                );
-            }
+            print_train_report(&report, t.json);
         }
         ClassifyCommand::Eval {
             checkpoint,

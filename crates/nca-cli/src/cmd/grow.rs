@@ -7,12 +7,12 @@ use nca::grow::task::GrowTrainConfig;
 use nca::grow::{GrowConfig, GrowTarget, GrowTask, TrainMode};
 use nca::perceive::PerceptionKind;
 use nca::schedule::LrSchedule;
-use nca::trainer::{RunOptions, train};
+use nca::trainer::train;
 
 use super::CmdResult;
-use super::tiny::trainer_config;
+use super::tiny::{run_options, trainer_config};
 use crate::cli::GrowCommand;
-use crate::output::{interactive, print_json};
+use crate::output::{print_json, print_train_report};
 
 /// Parses `MIN..MAX` (or one number).
 fn parse_range(s: &str) -> Result<(usize, usize), String> {
@@ -63,24 +63,9 @@ pub fn run(c: GrowCommand) -> CmdResult {
                 boundaries: vec![2000],
                 factors: vec![0.1],
             };
-            let run = RunOptions {
-                dir: t.out.clone(),
-                resume: t.resume,
-                progress: interactive(),
-            };
+            let run = run_options(&t);
             let report = train(&mut task, &trainer_config(&t, lr), &run, &device)?;
-            if t.json {
-                print_json(&report);
-            } else {
-                println!(
-                    "trained {} steps ({} now) in {:.1} s: loss {:.5}; model in {}",
-                    report.steps,
-                    report.steps_this_run,
-                    report.wall_s,
-                    report.final_loss,
-                    report.model_path.display()
-                );
-            }
+            print_train_report(&report, t.json);
         }
         GrowCommand::Eval {
             checkpoint,

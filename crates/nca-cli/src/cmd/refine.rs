@@ -12,7 +12,7 @@ use nca::trainer::{RunOptions, TrainerConfig, train};
 use nca_data::{SplitName, load_split, resolve_data_dir};
 
 use super::CmdResult;
-use crate::output::{interactive, print_json};
+use crate::output::{interactive, print_json, print_train_report};
 
 /// `nca refine ...`.
 #[derive(Subcommand, Debug)]
@@ -335,18 +335,7 @@ fn train_cmd(t: TrainArgs) -> CmdResult {
         progress: interactive(),
     };
     let report = train(&mut task, &tcfg, &run, &device)?;
-    if t.json {
-        print_json(&report);
-    } else {
-        println!(
-            "trained {} steps ({} now) in {:.1} s: loss {:.5}; model in {}",
-            report.steps,
-            report.steps_this_run,
-            report.wall_s,
-            report.final_loss,
-            report.model_path.display()
-        );
-    }
+    print_train_report(&report, t.json);
     Ok(())
 }
 

@@ -6,7 +6,7 @@ use nca::trainer::{RunOptions, TrainerConfig, train};
 
 use super::CmdResult;
 use crate::cli::{TinyCommand, TrainArgs};
-use crate::output::{interactive, print_json};
+use crate::output::{interactive, print_train_report};
 
 /// The trainer settings every family takes from the command line.
 pub fn trainer_config(t: &TrainArgs, lr: LrSchedule) -> TrainerConfig {
@@ -18,6 +18,15 @@ pub fn trainer_config(t: &TrainArgs, lr: LrSchedule) -> TrainerConfig {
         seed: t.seed,
         keep_snapshots: t.snapshots,
         ..TrainerConfig::default()
+    }
+}
+
+/// Where a training command's run lives and whether it resumes.
+pub fn run_options(t: &TrainArgs) -> RunOptions {
+    RunOptions {
+        dir: t.out.clone(),
+        resume: t.resume,
+        progress: interactive(),
     }
 }
 
@@ -49,24 +58,9 @@ pub fn run(c: TinyCommand) -> CmdResult {
             let mut task = TinyTask::new(TinyConfig::default());
             task.poison_at = poison_at;
             let cfg = trainer_config(&t, LrSchedule::Constant { lr });
-            let run = RunOptions {
-                dir: t.out.clone(),
-                resume: t.resume,
-                progress: interactive(),
-            };
+            let run = run_options(&t);
             let report = train(&mut task, &cfg, &run, &device)?;
-            if t.json {
-                print_json(&report);
-            } else {
-                println!(
-                    "trained {} steps ({} now) in {:.1} s: loss {:.5}; model in {}",
-                    report.steps,
-                    report.steps_this_run,
-                    report.wall_s,
-                    report.final_loss,
-                    report.model_path.display()
-                );
-            }
+            print_train_report(&report, t.json);
         }
     }
     Ok(())
