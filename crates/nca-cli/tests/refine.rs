@@ -98,7 +98,7 @@ fn random_checkpoint(path: &Path, width: usize) -> RefineNca {
 /// Writes one comparison case for onnx_check.py: inputs and our outputs, raw f32.
 fn write_case(dir: &Path, name: &str, model: &RefineNca, pixels: &[f32]) -> serde_json::Value {
     let b = pixels.len() / (SIDE * SIDE);
-    let outs = run_images(model, pixels, b, SIDE).unwrap();
+    let outs = run_images(model, pixels, b, SIDE, nca::sparse::Engine::Burn).unwrap();
     let bytes =
         |v: &mut dyn Iterator<Item = f32>| v.flat_map(f32::to_le_bytes).collect::<Vec<u8>>();
     std::fs::write(

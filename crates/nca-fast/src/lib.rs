@@ -51,6 +51,9 @@
 //! pool, each with its own gradient accumulators, reduced at the end. Without it everything is
 //! single-threaded and free of OS APIs (for wasm32).
 //!
+//! The same crate holds the digit refiner's engine ([`stack_train_step`], [`stack_images`]): a
+//! dense stack of images whose convolutions run as products of spectra (see the `stack` module).
+//!
 //! # Example
 //!
 //! ```
@@ -90,7 +93,12 @@ mod mlp;
 mod par;
 mod perceive;
 mod spec;
+mod spectrum;
+mod stack;
 
 pub use backward::backward;
 pub use forward::{Rollout, Tape, rollout, rollout_reusing};
 pub use spec::{AliveRule, NcaGrads, NcaParams, NcaSpec, Perception, ShapeError, TickMasks};
+pub use stack::{
+    StackBlock, StackLoss, StackParams, StackSpec, StackStep, stack_images, stack_train_step,
+};

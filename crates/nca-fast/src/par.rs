@@ -26,3 +26,15 @@ pub(crate) fn map_items<I, T>(inputs: Vec<I>, f: impl Fn(usize, I) -> T) -> Vec<
         .map(|(i, x)| f(i, x))
         .collect()
 }
+
+/// Threads the batch loop can use.
+#[cfg(feature = "parallel")]
+pub(crate) fn threads() -> usize {
+    rayon::current_num_threads()
+}
+
+/// Threads the batch loop can use.
+#[cfg(not(feature = "parallel"))]
+pub(crate) fn threads() -> usize {
+    1
+}

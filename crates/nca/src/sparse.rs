@@ -18,7 +18,8 @@ pub use nca_fast::{AliveRule, NcaParams, NcaSpec, Perception, TickMasks};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum Engine {
-    /// The exact sparse CPU engine (default on CPU).
+    /// `nca-fast`'s exact CPU engine (default on CPU): sparse NCA kernels for the cellular
+    /// families, FFT convolutions for the refiner. Spelled `sparse` or `fast` on the command line.
     #[default]
     Sparse,
     /// Plain Burn tensors and autodiff (any backend).
@@ -29,9 +30,11 @@ impl std::str::FromStr for Engine {
     type Err = String;
     fn from_str(s: &str) -> std::result::Result<Self, String> {
         match s {
-            "sparse" => Ok(Self::Sparse),
+            "sparse" | "fast" => Ok(Self::Sparse),
             "burn" => Ok(Self::Burn),
-            _ => Err(format!("unknown engine '{s}' (expected sparse or burn)")),
+            _ => Err(format!(
+                "unknown engine '{s}' (expected fast, sparse or burn)"
+            )),
         }
     }
 }

@@ -9,6 +9,7 @@ use burn::tensor::{Device, Tensor, TensorData};
 use nca::refine::eval::{EvalOptions, evaluate, run_images};
 use nca::refine::task::{loss_terms, template_batch};
 use nca::refine::{RefineConfig, RefineNca, RefineTask, Templates, verdict};
+use nca::sparse::Engine;
 use nca::trainer::{RunOptions, Task, TrainerConfig, train};
 use nca_data::{IdxImages, Split, SplitName};
 use rand::rngs::StdRng;
@@ -122,8 +123,9 @@ fn every_step_sees_only_radius_4_of_the_images_before_it() {
     let base = vec![0.0f32; HW];
     let mut poked = base.clone();
     poked[14 * SIDE + 14] = 1.0;
-    let a = run_images(&m, &base, 1, SIDE).unwrap();
-    let b = run_images(&m, &poked, 1, SIDE).unwrap();
+    // Burn's direct convolutions: exact zeros outside the reach (FFTs leave rounding noise).
+    let a = run_images(&m, &base, 1, SIDE, Engine::Burn).unwrap();
+    let b = run_images(&m, &poked, 1, SIDE, Engine::Burn).unwrap();
     assert_eq!(a.len(), 50);
     for t in [0usize, 1, 2] {
         let reach = 4 * (t + 1);
@@ -306,6 +308,7 @@ fn micro_batches_give_the_gradient_of_the_whole_batch() {
     let run = |micro| {
         let mut task = RefineTask::new(cfg.clone(), templates.clone(), split.clone(), 5).unwrap();
         task.micro_batch = micro;
+        task.engine = Engine::Burn;
         task.step(&m, 0, &mut StdRng::seed_from_u64(0)).unwrap()
     };
     let (whole, parts) = (run(6), run(4));
@@ -404,6 +407,7 @@ fn eval_reports_every_step_and_the_template_baseline() {
     let opts = EvalOptions {
         limit: Some(13),
         batch: 5,
+        ..EvalOptions::default()
     };
     let mut done = Vec::new();
     let r = evaluate(&m, &templates, &split, &opts, |n| done.push(n)).unwrap();
@@ -422,6 +426,7 @@ fn eval_reports_every_step_and_the_template_baseline() {
         &EvalOptions {
             limit: Some(0),
             batch: 5,
+            ..EvalOptions::default()
         },
         |_| {},
     );
@@ -498,4 +503,87 @@ fn bad_configurations_are_one_line_errors() {
         .unwrap()
         .to_string();
     assert!(e.contains("14x14"), "{e}");
+}
+
+/// Largest absolute difference and largest magnitude of two gradient tensors.
+fn diff_and_scale(a: &[f32], b: &[f32]) -> (f32, f32) {
+    assert_eq!(a.len(), b.len());
+    let scale = a.iter().fold(0f32, |m, v| m.max(v.abs()));
+    let diff = a.iter().zip(b).fold(0f32, |m, (x, y)| m.max((x - y).abs()));
+    (diff, scale)
+}
+
+#[test]
+fn spectral_engine_step_equals_burn_autodiff() {
+    let split = Arc::new(synthetic_split(14, 21));
+    let templates = Templates::from_split(&split).unwrap();
+    let dev = Device::flex().autodiff();
+    let cfg = small_cfg(3, 7);
+    let m = RefineNca::new(&cfg, &templates, &dev, &mut StdRng::seed_from_u64(4));
+    let run = |engine| {
+        let mut task = RefineTask::new(cfg.clone(), templates.clone(), split.clone(), 9).unwrap();
+        task.engine = engine;
+        task.step(&m, 1, &mut StdRng::seed_from_u64(0)).unwrap()
+    };
+    let (burn, fast) = (run(Engine::Burn), run(Engine::Sparse));
+    assert!(
+        (burn.loss - fast.loss).abs() < 1e-5 * burn.loss,
+        "loss {} vs {}",
+        burn.loss,
+        fast.loss
+    );
+    // mse, smooth, batch accuracy and epoch: the same (sums in another order for the first two).
+    assert_eq!(burn.metrics.len(), fast.metrics.len());
+    for ((kb, vb), (kf, vf)) in burn.metrics.iter().zip(&fast.metrics) {
+        assert_eq!(kb, kf);
+        assert!((vb - vf).abs() <= 1e-5 * vb.abs(), "{kb}: {vb} vs {vf}");
+    }
+    let mut compared = 0;
+    for (i, blk) in m.blocks.iter().enumerate() {
+        let get4 = |o: &nca::trainer::StepOutput, id| values(o.grads.get::<4>(id).unwrap());
+        let get1 = |o: &nca::trainer::StepOutput, id| values(o.grads.get::<1>(id).unwrap());
+        let pairs = [
+            (
+                get4(&burn, blk.conv.weight.id),
+                get4(&fast, blk.conv.weight.id),
+            ),
+            (
+                get4(&burn, blk.out.weight.id),
+                get4(&fast, blk.out.weight.id),
+            ),
+            (
+                get1(&burn, blk.conv.bias.as_ref().unwrap().id),
+                get1(&fast, blk.conv.bias.as_ref().unwrap().id),
+            ),
+            (
+                get1(&burn, blk.out.bias.as_ref().unwrap().id),
+                get1(&fast, blk.out.bias.as_ref().unwrap().id),
+            ),
+        ];
+        for (a, b) in pairs {
+            let (diff, scale) = diff_and_scale(&a, &b);
+            assert!(diff <= 1e-3 * scale + 1e-7, "block {i}: {diff} of {scale}");
+            compared += 1;
+        }
+    }
+    assert_eq!(compared, 200);
+    assert!(
+        fast.grads.get::<3>(m.templates.id).is_none(),
+        "templates get no gradient"
+    );
+}
+
+#[test]
+fn spectral_engine_images_equal_burn_images() {
+    let split = synthetic_split(10, 2);
+    let templates = Templates::from_split(&split).unwrap();
+    let m = model(&small_cfg(4, 1), &templates, 8);
+    let pixels: Vec<f32> = (0..10).flat_map(|i| split.image_f32(i)).collect();
+    let a = run_images(&m, &pixels, 10, SIDE, Engine::Burn).unwrap();
+    let b = run_images(&m, &pixels, 10, SIDE, Engine::Sparse).unwrap();
+    assert_eq!(a.len(), b.len());
+    for (t, (x, y)) in a.iter().zip(&b).enumerate() {
+        let (diff, _) = diff_and_scale(x, y);
+        assert!(diff < 1e-5, "step {}: {diff}", t + 1);
+    }
 }

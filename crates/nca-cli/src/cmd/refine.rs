@@ -8,6 +8,7 @@ use clap::{Args, Subcommand};
 use nca::refine::eval::{EvalOptions, evaluate, run_images};
 use nca::refine::{RefineConfig, RefineNca, RefineTask, Templates, Verdict, verdict};
 use nca::schedule::LrSchedule;
+use nca::sparse::Engine;
 use nca::trainer::{RunOptions, TrainerConfig, train};
 use nca_data::{SplitName, load_split, resolve_data_dir};
 
@@ -53,8 +54,11 @@ pub enum RefineCommand {
         #[arg(long)]
         limit: Option<usize>,
         /// Digits per forward pass.
-        #[arg(long, default_value_t = 100)]
+        #[arg(long, default_value_t = 500)]
         batch: usize,
+        /// `fast` (nca-fast's spectral engine, CPU) or `burn` (the Burn backend).
+        #[arg(long, default_value = "fast")]
+        engine: String,
         /// Also draw accuracy and confidence per step to this PNG.
         #[arg(long, value_name = "FILE.png")]
         plot: Option<PathBuf>,
@@ -138,8 +142,12 @@ pub struct TrainArgs {
     /// Adam's learning rate.
     #[arg(long, default_value_t = 5e-4)]
     lr: f64,
-    /// Digits per forward/backward pass; a batch's gradients are summed over its micro-batches
-    /// (the same step as one pass over the batch, with less memory and, on CPU, less time).
+    /// `fast` (nca-fast's spectral engine: exact, FFT convolutions, CPU; the default on CPU) or
+    /// `burn` (Burn's autodiff on --backend).
+    #[arg(long)]
+    engine: Option<String>,
+    /// With `--engine burn`: digits per forward/backward pass; a batch's gradients are summed
+    /// over its micro-batches (the same step as one pass over the batch, with less memory).
     #[arg(long, default_value_t = 64)]
     micro_batch: usize,
     /// Templates file from `nca refine templates` (default: computed from the training set).
@@ -181,6 +189,7 @@ pub fn run(c: RefineCommand) -> CmdResult {
             data,
             limit,
             batch,
+            engine,
             plot,
             force,
             json,
@@ -189,6 +198,7 @@ pub fn run(c: RefineCommand) -> CmdResult {
             data.as_deref(),
             limit,
             batch,
+            &engine,
             plot.as_deref(),
             force,
             json,
@@ -307,6 +317,12 @@ fn train_cmd(t: TrainArgs) -> CmdResult {
     };
     tcfg.validate()?;
     let device = nca::device::device_for(t.backend.as_deref())?;
+    let backend = t
+        .backend
+        .clone()
+        .unwrap_or_else(|| nca::device::available_backends()[0].to_string());
+    let requested = t.engine.as_deref().map(str::parse::<Engine>).transpose()?;
+    let engine = nca::sparse::engine_for(requested, &backend)?;
     let dir = resolve_data_dir(t.data.as_deref())?;
     let full = load_split(&dir, SplitName::Train)?;
     let ckpt = nca::trainer::model_path(&t.out);
@@ -329,6 +345,7 @@ fn train_cmd(t: TrainArgs) -> CmdResult {
     }
     let mut task = RefineTask::new(cfg, templates, Arc::new(split), t.seed ^ 0x5EED)?;
     task.micro_batch = t.micro_batch;
+    task.engine = engine;
     let run = RunOptions {
         dir: t.out.clone(),
         resume: t.resume,
@@ -346,11 +363,13 @@ fn load(checkpoint: &Path) -> Result<(RefineNca, Templates, usize), Box<dyn std:
     Ok((model, templates, meta.step))
 }
 
+#[allow(clippy::too_many_arguments)]
 fn eval(
     checkpoint: &Path,
     data: Option<&Path>,
     limit: Option<usize>,
     batch: usize,
+    engine: &str,
     plot: Option<&Path>,
     force: bool,
     json: bool,
@@ -366,7 +385,12 @@ fn eval(
     let n = limit.unwrap_or(test.len()).min(test.len());
     let show = interactive() && !json;
     let started = std::time::Instant::now();
-    let opts = EvalOptions { limit, batch };
+    let engine = engine.parse::<Engine>()?;
+    let opts = EvalOptions {
+        limit,
+        batch,
+        engine,
+    };
     let r = evaluate(&model, &templates, &test, &opts, |done| {
         if show {
             eprint!("\r{done}/{n} digits");
@@ -455,7 +479,7 @@ fn animate(
     let pixels = nca_data::load_digit_png(input)?;
     let (model, templates, _) = load(checkpoint)?;
     let side = templates.side;
-    let images = run_images(&model, &pixels, 1, side)?;
+    let images = run_images(&model, &pixels, 1, side, Engine::Sparse)?;
     let verdicts: Vec<Verdict> = images.iter().map(|img| verdict(img, &templates)).collect();
     let first = verdict(&pixels, &templates);
     let last = verdicts.last().cloned().unwrap_or_else(|| first.clone());

@@ -9,6 +9,7 @@ use serde::Serialize;
 use super::model::RefineNca;
 use super::templates::{Templates, verdict};
 use crate::error::{NcaError, Result};
+use crate::sparse::Engine;
 
 /// Evaluation settings.
 #[derive(Clone, Debug)]
@@ -17,6 +18,8 @@ pub struct EvalOptions {
     pub limit: Option<usize>,
     /// Digits per forward pass.
     pub batch: usize,
+    /// Which implementation runs the model.
+    pub engine: Engine,
 }
 
 impl Default for EvalOptions {
@@ -24,6 +27,7 @@ impl Default for EvalOptions {
         Self {
             limit: None,
             batch: 100,
+            engine: Engine::Sparse,
         }
     }
 }
@@ -45,19 +49,23 @@ pub struct EvalReport {
     pub accuracy_templates_only: f64,
 }
 
-/// Runs `model` on `b` digits (`pixels`, `[b, side, side]` row-major) and returns every step's
-/// images, each `[b, side, side]` row-major.
+/// Runs `model` on `b` digits (`pixels`, `[b, side, side]` row-major) with `engine` and returns
+/// every step's images, each `[b, side, side]` row-major.
 pub fn run_images(
     model: &RefineNca,
     pixels: &[f32],
     b: usize,
     side: usize,
+    engine: Engine,
 ) -> Result<Vec<Vec<f32>>> {
     if pixels.len() != b * side * side {
         return Err(NcaError::config(
             "input",
             format!("{} values for {b} digits of {side}x{side}", pixels.len()),
         ));
+    }
+    if engine == Engine::Sparse {
+        return super::spectral::images(model, pixels, b, side);
     }
     let device = model.templates.val().device();
     let x = Tensor::<4>::from_data(
@@ -110,7 +118,7 @@ pub fn evaluate(
         for (img, &l) in pixels.chunks(side * side).zip(&labels) {
             right_input += usize::from(verdict(img, templates).digit == l);
         }
-        let images = run_images(model, &pixels, b, side)?;
+        let images = run_images(model, &pixels, b, side, opts.engine)?;
         for (t, step) in images.iter().enumerate() {
             for (img, &l) in step.chunks(side * side).zip(&labels) {
                 let v = verdict(img, templates);

@@ -11,8 +11,10 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 
 use super::model::{RefineConfig, RefineNca};
+use super::spectral;
 use super::templates::{Templates, verdict};
 use crate::error::{NcaError, Result};
+use crate::sparse::Engine;
 use crate::trainer::{StepOutput, Task};
 
 /// The loss of one batch and its two parts.
@@ -66,8 +68,11 @@ pub struct RefineTask {
     /// Digits per forward/backward pass; the batch's gradients are summed over its
     /// micro-batches, weighted by size, so the step is the same as one pass over the whole
     /// batch, with a quarter of the memory at the default (and, on CPU, less time: large
-    /// buffers cost page faults).
+    /// buffers cost page faults). Used by the Burn engine only.
     pub micro_batch: usize,
+    /// Which implementation computes a step: `nca-fast`'s spectral engine (the default) or
+    /// Burn's autodiff (any backend).
+    pub engine: Engine,
 }
 
 impl RefineTask {
@@ -102,6 +107,7 @@ impl RefineTask {
             shuffle_seed,
             order: None,
             micro_batch: 64,
+            engine: Engine::Sparse,
         })
     }
 
@@ -171,6 +177,30 @@ impl Task for RefineTask {
     fn step(&mut self, model: &RefineNca, step: usize, _rng: &mut StdRng) -> Result<StepOutput> {
         let (epoch, idx) = self.batch_indices(step);
         let b = idx.len();
+        let (loss, mse, smooth, right, grads) = match self.engine {
+            Engine::Sparse => self.spectral_step(model, &idx)?,
+            Engine::Burn => self.burn_step(model, &idx)?,
+        };
+        Ok(StepOutput {
+            loss: loss as f32,
+            grads,
+            metrics: vec![
+                ("mse".into(), mse),
+                ("smooth".into(), smooth),
+                ("batch_accuracy".into(), right as f64 / b as f64),
+                ("epoch".into(), epoch as f64),
+            ],
+        })
+    }
+}
+
+/// Loss, its two terms, the number of final verdicts that are right, and the gradients.
+type StepParts = (f64, f64, f64, usize, GradientsParams);
+
+impl RefineTask {
+    /// One step on Burn's autodiff, micro-batch by micro-batch.
+    fn burn_step(&self, model: &RefineNca, idx: &[usize]) -> Result<StepParts> {
+        let b = idx.len();
         let mut acc = GradientsAccumulator::<RefineNca>::new();
         let (mut loss, mut mse, mut smooth, mut right) = (0.0f64, 0.0f64, 0.0f64, 0usize);
         for chunk in idx.chunks(self.micro_batch.max(1)) {
@@ -187,15 +217,31 @@ impl Task for RefineTask {
                 GradientsParams::from_grads(weighted.backward(), model),
             );
         }
-        Ok(StepOutput {
-            loss: loss as f32,
-            grads: acc.grads(),
-            metrics: vec![
-                ("mse".into(), mse),
-                ("smooth".into(), smooth),
-                ("batch_accuracy".into(), right as f64 / b as f64),
-                ("epoch".into(), epoch as f64),
-            ],
-        })
+        Ok((loss, mse, smooth, right, acc.grads()))
+    }
+
+    /// One step on the spectral engine, the whole batch at once.
+    fn spectral_step(&self, model: &RefineNca, idx: &[usize]) -> Result<StepParts> {
+        let s = self.templates.side;
+        let pixels: Vec<f32> = idx.iter().flat_map(|&i| self.data.image_f32(i)).collect();
+        let labels: Vec<u8> = idx.iter().map(|&i| self.data.label(i)).collect();
+        let targets = template_batch(&labels, &self.templates);
+        let out = nca_fast::stack_train_step(
+            &spectral::stack_spec(&self.cfg, s),
+            &spectral::stack_params(model)?,
+            &pixels,
+            &targets,
+            idx.len(),
+            &spectral::stack_loss(&self.cfg),
+        )
+        .map_err(crate::sparse::engine_err)?;
+        let right = out
+            .finals
+            .chunks(s * s)
+            .zip(&labels)
+            .filter(|(img, l)| verdict(img, &self.templates).digit == **l as usize)
+            .count();
+        let grads = spectral::grads_to_burn(out.grads, model);
+        Ok((out.loss, out.mse, out.smooth, right, grads))
     }
 }

@@ -1,0 +1,223 @@
+//! Two-dimensional real FFTs of small square grids, and the packed layout the spectral products
+//! work on.
+//!
+//! A real `n×n` grid has `n/2 + 1` independent columns of frequencies (the rest are complex
+//! conjugates), so its spectrum is `(n/2 + 1)·n` complex values. Products of spectra of real
+//! grids are spectra of real grids (circular convolutions), so every product can stay in this
+//! half spectrum and the inverse transform reads it back as a real grid.
+//!
+//! *Packed layout*: the spectral products run over many grids ("items": images, feature maps,
+//! kernels) at the same frequencies, 8 frequencies at a time. A packed array is
+//! `[lanes][items][16]`: for lane group `g` (frequencies `8g..8g+8`) and item `i`, 8 real parts
+//! then 8 imaginary parts. The last group is padded with zeros.
+
+use std::sync::Arc;
+
+use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
+use rustfft::num_complex::Complex;
+use rustfft::{Fft, FftPlanner};
+
+/// Frequencies per lane group (one 256-bit vector of `f32`).
+pub(crate) const LANES: usize = 8;
+/// Floats per item in a lane group: 8 real parts, then 8 imaginary parts.
+pub(crate) const GROUP: usize = 2 * LANES;
+
+/// The transform size for `side×side` grids convolved with `kernel×kernel` kernels ("same"
+/// padding): a circular convolution of size `n ≥ side + kernel/2` equals the zero-padded linear
+/// one on the `side×side` output, and powers of two are the fastest sizes.
+pub(crate) fn transform_size(side: usize, kernel: usize) -> usize {
+    (side + kernel / 2).next_power_of_two()
+}
+
+/// Forward and inverse 2D real FFTs of `n×n` grids, with their work buffers (one per thread).
+pub(crate) struct Fft2 {
+    n: usize,
+    r2c: Arc<dyn RealToComplex<f32>>,
+    c2r: Arc<dyn ComplexToReal<f32>>,
+    fwd: Arc<dyn Fft<f32>>,
+    inv: Arc<dyn Fft<f32>>,
+    row: Vec<f32>,
+    row_spec: Vec<Complex<f32>>,
+    /// The spectrum being built or read, `[u][v]`: `u` the frequency along a row (0..=n/2),
+    /// `v` the frequency along a column (0..n).
+    grid: Vec<Complex<f32>>,
+    real_scratch: Vec<Complex<f32>>,
+    scratch: Vec<Complex<f32>>,
+}
+
+impl Fft2 {
+    /// Plans the transforms for `n×n` grids.
+    pub(crate) fn new(n: usize) -> Self {
+        let mut real = RealFftPlanner::<f32>::new();
+        let mut complex = FftPlanner::<f32>::new();
+        let r2c = real.plan_fft_forward(n);
+        let c2r = real.plan_fft_inverse(n);
+        let fwd = complex.plan_fft_forward(n);
+        let inv = complex.plan_fft_inverse(n);
+        let nu = n / 2 + 1;
+        let real_scratch_len = r2c.get_scratch_len().max(c2r.get_scratch_len());
+        let scratch_len = fwd
+            .get_inplace_scratch_len()
+            .max(inv.get_inplace_scratch_len());
+        Self {
+            n,
+            r2c,
+            c2r,
+            fwd,
+            inv,
+            row: vec![0.0; n],
+            row_spec: vec![Complex::default(); nu],
+            grid: vec![Complex::default(); nu * n],
+            real_scratch: vec![Complex::default(); real_scratch_len],
+            scratch: vec![Complex::default(); scratch_len],
+        }
+    }
+
+    /// Complex values in a half spectrum.
+    pub(crate) fn freqs(&self) -> usize {
+        (self.n / 2 + 1) * self.n
+    }
+
+    /// Lane groups in a packed half spectrum.
+    pub(crate) fn groups(&self) -> usize {
+        self.freqs().div_ceil(LANES)
+    }
+
+    /// Transforms the `rows×cols` grid `src` (row-major, placed at the top-left of the `n×n`
+    /// grid, zeros elsewhere) into item `item` of the packed array `dst` with `items` items.
+    pub(crate) fn forward(
+        &mut self,
+        src: &[f32],
+        rows: usize,
+        cols: usize,
+        dst: &mut [f32],
+        item: usize,
+        items: usize,
+    ) {
+        let (n, nu) = (self.n, self.n / 2 + 1);
+        debug_assert!(rows <= n && cols <= n && src.len() >= rows * cols);
+        for i in 0..rows {
+            self.row[..cols].copy_from_slice(&src[i * cols..(i + 1) * cols]);
+            self.row[cols..].fill(0.0);
+            self.r2c
+                .process_with_scratch(&mut self.row, &mut self.row_spec, &mut self.real_scratch)
+                .expect("buffers sized by the plan");
+            for (u, v) in self.row_spec.iter().enumerate() {
+                self.grid[u * n + i] = *v;
+            }
+        }
+        for u in 0..nu {
+            self.grid[u * n + rows..(u + 1) * n].fill(Complex::default());
+        }
+        self.fwd
+            .process_with_scratch(&mut self.grid, &mut self.scratch);
+        pack(&self.grid, dst, item, items);
+    }
+
+    /// Inverse of [`Fft2::forward`] for item `item` of the packed array `src` (with `items`
+    /// items): writes the top-left `rows×cols` of the real grid, scaled by `1/n²`, to `dst`.
+    pub(crate) fn inverse(
+        &mut self,
+        src: &[f32],
+        item: usize,
+        items: usize,
+        dst: &mut [f32],
+        rows: usize,
+        cols: usize,
+    ) {
+        let (n, nu) = (self.n, self.n / 2 + 1);
+        unpack(src, item, items, &mut self.grid);
+        self.inv
+            .process_with_scratch(&mut self.grid, &mut self.scratch);
+        let scale = 1.0 / (n * n) as f32;
+        for i in 0..rows {
+            for u in 0..nu {
+                self.row_spec[u] = self.grid[u * n + i];
+            }
+            // The spectrum of a real row: the DC and Nyquist terms are real (up to rounding).
+            self.row_spec[0].im = 0.0;
+            self.row_spec[nu - 1].im = 0.0;
+            self.c2r
+                .process_with_scratch(&mut self.row_spec, &mut self.row, &mut self.real_scratch)
+                .expect("buffers sized by the plan");
+            for (d, s) in dst[i * cols..(i + 1) * cols].iter_mut().zip(&self.row) {
+                *d = s * scale;
+            }
+        }
+    }
+}
+
+/// Writes the spectrum `grid` as item `item` of the packed array `dst` with `items` items.
+fn pack(grid: &[Complex<f32>], dst: &mut [f32], item: usize, items: usize) {
+    for (g, chunk) in grid.chunks(LANES).enumerate() {
+        let base = (g * items + item) * GROUP;
+        let out = &mut dst[base..base + GROUP];
+        out.fill(0.0);
+        for (l, c) in chunk.iter().enumerate() {
+            out[l] = c.re;
+            out[LANES + l] = c.im;
+        }
+    }
+}
+
+/// Reads item `item` of the packed array `src` with `items` items into the spectrum `grid`.
+fn unpack(src: &[f32], item: usize, items: usize, grid: &mut [Complex<f32>]) {
+    for (g, chunk) in grid.chunks_mut(LANES).enumerate() {
+        let base = (g * items + item) * GROUP;
+        let v = &src[base..base + GROUP];
+        for (l, c) in chunk.iter_mut().enumerate() {
+            *c = Complex::new(v[l], v[LANES + l]);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forward_then_inverse_is_identity() {
+        let mut f = Fft2::new(32);
+        let src: Vec<f32> = (0..28 * 28).map(|i| ((i * 37) % 11) as f32 / 7.0).collect();
+        let mut packed = vec![0.0; f.groups() * 3 * GROUP];
+        f.forward(&src, 28, 28, &mut packed, 1, 3);
+        let mut back = vec![0.0; 28 * 28];
+        f.inverse(&packed, 1, 3, &mut back, 28, 28);
+        for (a, b) in src.iter().zip(&back) {
+            assert!((a - b).abs() < 1e-5, "{a} vs {b}");
+        }
+    }
+
+    #[test]
+    fn product_of_spectra_is_circular_convolution() {
+        let n = 8;
+        let mut f = Fft2::new(n);
+        let a: Vec<f32> = (0..n * n).map(|i| ((i * 5) % 7) as f32 - 3.0).collect();
+        let b: Vec<f32> = (0..n * n).map(|i| ((i * 3) % 5) as f32 - 2.0).collect();
+        let (mut pa, mut pb) = (vec![0.0; f.groups() * GROUP], vec![0.0; f.groups() * GROUP]);
+        f.forward(&a, n, n, &mut pa, 0, 1);
+        f.forward(&b, n, n, &mut pb, 0, 1);
+        let mut prod = vec![0.0; pa.len()];
+        for g in 0..f.groups() {
+            for l in 0..LANES {
+                let (ar, ai) = (pa[g * GROUP + l], pa[g * GROUP + LANES + l]);
+                let (br, bi) = (pb[g * GROUP + l], pb[g * GROUP + LANES + l]);
+                prod[g * GROUP + l] = ar * br - ai * bi;
+                prod[g * GROUP + LANES + l] = ar * bi + ai * br;
+            }
+        }
+        let mut got = vec![0.0; n * n];
+        f.inverse(&prod, 0, 1, &mut got, n, n);
+        for i in 0..n {
+            for j in 0..n {
+                let mut want = 0.0;
+                for p in 0..n {
+                    for q in 0..n {
+                        want += a[p * n + q] * b[((i + n - p) % n) * n + (j + n - q) % n];
+                    }
+                }
+                assert!((got[i * n + j] - want).abs() < 1e-3, "({i},{j})");
+            }
+        }
+    }
+}
