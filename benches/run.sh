@@ -4,6 +4,7 @@
 # speedups (PyTorch ms per step / ours; above 1 means we are faster). See BENCHMARKS.md.
 #
 #   bash benches/run.sh [--data DIR] [--iters N]
+#   BENCH_CASES="refine_b256" bash benches/run.sh   # only some cases
 #
 # Needs NCA_DATA (or --data) pointing at the data folder (MNIST + emoji). Sets up its own Python
 # environment in benches/.venv (git-ignored; torch from PyPI, CPU use, ~5 GB) on first use.
@@ -31,9 +32,13 @@ cargo build --release -q -p nca-bench
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 RESULTS="$WORK/results.jsonl"
-for case in classify_b16 classify_b64 grow_b8 infer_classify infer_grow; do
+CASES=(classify_b16 classify_b64 grow_b8 infer_classify infer_grow refine_b256)
+[[ -n "${BENCH_CASES:-}" ]] && read -r -a CASES <<< "$BENCH_CASES"
+for case in "${CASES[@]}"; do
   echo "== $case" >&2
   ./target/release/nca-bench "$case" --dir "$WORK/$case" "${DATA_ARGS[@]}" "${ITER_ARGS[@]}" | tee -a "$RESULTS" >&2
-  "$VENV/bin/python" benches/reference/nca_reference.py "$WORK/$case" | tee -a "$RESULTS" >&2
+  ref=benches/reference/nca_reference.py
+  [[ $case == refine* ]] && ref=benches/reference/refine_reference.py
+  "$VENV/bin/python" "$ref" "$WORK/$case" | tee -a "$RESULTS" >&2
 done
 "$VENV/bin/python" benches/report.py "$RESULTS"

@@ -4,7 +4,8 @@
 //! (`benches/reference/nca_reference.py`) reads, so both run the same computation.
 //!
 //! Usage: `nca-bench CASE --dir DIR [--iters N]`, one case per process so that peak RSS is the
-//! case's own. Cases: classify_b16, classify_b64, grow_b8, infer_classify, infer_grow. Prints
+//! case's own. Cases: classify_b16, classify_b64, grow_b8, infer_classify, infer_grow,
+//! refine_b256 (reference: `benches/reference/refine_reference.py`). Prints
 //! one JSON object. `bash benches/run.sh` runs everything and compares (see BENCHMARKS.md).
 
 use std::path::{Path, PathBuf};
@@ -337,6 +338,54 @@ fn inference(case: &Case, grow: bool) -> Res<serde_json::Value> {
     }))
 }
 
+/// One training step of the digit refiner at the original's size (50 blocks, width 16, batch
+/// `batch`): the spectral engine's loss and gradients, then Adam, on real training digits.
+fn refine_train(case: &Case, batch: usize) -> Res<serde_json::Value> {
+    use nca::refine::{RefineConfig, RefineNca, Templates, spectral, task::template_batch};
+    let cfg = RefineConfig::default();
+    let train = nca_data::load_split(&case.data, nca_data::SplitName::Train)?;
+    let templates = Templates::from_split(&train)?;
+    let side = templates.side;
+    let x: Vec<f32> = (0..batch).flat_map(|i| train.image_f32(i)).collect();
+    let labels: Vec<u8> = (0..batch).map(|i| train.label(i)).collect();
+    let target = template_batch(&labels, &templates);
+    drop(train);
+    let device = Device::flex().autodiff();
+    let mut model = RefineNca::new(&cfg, &templates, &device, &mut StdRng::seed_from_u64(5));
+    let p = spectral::stack_params(&model)?;
+    let cat = |f: &dyn Fn(&nca_fast::StackBlock) -> Vec<f32>| -> Vec<f32> {
+        p.blocks.iter().flat_map(f).collect()
+    };
+    write_f32(&case.dir.join("conv_w.bin"), &cat(&|b| b.conv_w.clone()))?;
+    write_f32(&case.dir.join("conv_b.bin"), &cat(&|b| b.conv_b.clone()))?;
+    write_f32(&case.dir.join("out_w.bin"), &cat(&|b| b.out_w.clone()))?;
+    write_f32(&case.dir.join("out_b.bin"), &cat(&|b| vec![b.out_b]))?;
+    write_f32(&case.dir.join("x.bin"), &x)?;
+    write_f32(&case.dir.join("target.bin"), &target)?;
+    let meta = serde_json::json!({
+        "family": "refine", "batch": batch, "side": side, "blocks": cfg.blocks,
+        "width": cfg.width, "kernel": cfg.kernel, "target_every": cfg.target_every,
+        "smooth_weight": cfg.smooth_weight, "lr": cfg.lr, "iters": case.iters,
+    });
+    std::fs::write(case.dir.join("case.json"), meta.to_string())?;
+    let (spec, loss) = (spectral::stack_spec(&cfg, side), spectral::stack_loss(&cfg));
+    let mut optim = AdamConfig::new().with_epsilon(1e-8).init();
+    let (mut times, mut first_loss) = (Vec::new(), f32::NAN);
+    for it in 0..case.iters + 1 {
+        let t0 = Instant::now();
+        let params = spectral::stack_params(&model)?;
+        let out = nca_fast::stack_train_step(&spec, &params, &x, &target, batch, &loss)?;
+        let grads = spectral::grads_to_burn(out.grads, &model);
+        model = optim.step(cfg.lr, model, grads);
+        if it == 0 {
+            first_loss = out.loss as f32;
+        } else {
+            times.push(t0.elapsed().as_secs_f64());
+        }
+    }
+    Ok(report(case, &times, first_loss, 1.0))
+}
+
 fn main() {
     if let Err(e) = run() {
         eprintln!("error: {e}");
@@ -356,7 +405,11 @@ fn run() -> Res<()> {
     let dir = PathBuf::from(get("--dir").ok_or(usage)?);
     std::fs::create_dir_all(&dir)?;
     let data = nca_data::resolve_data_dir(get("--data").as_deref().map(Path::new))?;
-    let default_iters = if name.starts_with("grow") { 5 } else { 20 };
+    let default_iters = match name.as_str() {
+        n if n.starts_with("grow") => 5,
+        n if n.starts_with("refine") => 3,
+        _ => 20,
+    };
     let iters = get("--iters")
         .map(|s| s.parse())
         .transpose()?
@@ -373,6 +426,7 @@ fn run() -> Res<()> {
         "grow_b8" => grow_train(&case, 8, 80)?,
         "infer_classify" => inference(&case, false)?,
         "infer_grow" => inference(&case, true)?,
+        "refine_b256" => refine_train(&case, 256)?,
         _ => return Err(format!("unknown case '{name}'; {usage}").into()),
     };
     println!("{out}");

@@ -343,6 +343,10 @@ fn bad_input_is_one_line_and_exit_2() {
     assert_fails_with(&train(&["--steps", "2", "--width", "0"]), "--width");
     assert_fails_with(&train(&["--steps", "2", "--batch", "0"]), "--batch");
     assert_fails_with(
+        &train(&["--steps", "2", "--engine", "quantum"]),
+        "unknown engine 'quantum'",
+    );
+    assert_fails_with(
         &train(&["--steps", "2", "--data", "no-such-dir"]),
         "does not exist",
     );
@@ -363,6 +367,22 @@ fn bad_input_is_one_line_and_exit_2() {
             &d,
         ),
         "not 'refine'",
+    );
+    let own = d.join("own.safetensors");
+    random_checkpoint(&own, 2);
+    assert_fails_with(
+        &nca(
+            &[
+                "refine",
+                "eval",
+                "--checkpoint",
+                own.to_str().unwrap(),
+                "--engine",
+                "quantum",
+            ],
+            &d,
+        ),
+        "unknown engine 'quantum'",
     );
     assert!(!d.join("runs/r").exists(), "nothing written on bad input");
     std::fs::remove_dir_all(d).unwrap();
