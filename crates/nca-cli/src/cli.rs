@@ -158,6 +158,24 @@ pub enum CheckpointCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Rewrite a checkpoint with its weights stored in another precision (f16 halves the size;
+    /// loading converts back to f32). Metadata, config and step are kept.
+    Convert {
+        /// The checkpoint to read (.safetensors).
+        file: PathBuf,
+        /// The checkpoint to write.
+        #[arg(short = 'o', long, value_name = "FILE")]
+        out: PathBuf,
+        /// `f16` or `f32`.
+        #[arg(long, default_value = "f16")]
+        precision: String,
+        /// Replace an existing output file.
+        #[arg(long)]
+        force: bool,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// Options every training command shares.

@@ -343,6 +343,10 @@ fn bad_input_is_one_line_and_exit_2() {
     assert_fails_with(&train(&["--steps", "2", "--width", "0"]), "--width");
     assert_fails_with(&train(&["--steps", "2", "--batch", "0"]), "--batch");
     assert_fails_with(
+        &train(&["--steps", "9", "--lr-drops", "5,3"]),
+        "boundaries must increase",
+    );
+    assert_fails_with(
         &train(&["--steps", "2", "--engine", "quantum"]),
         "unknown engine 'quantum'",
     );
@@ -540,5 +544,98 @@ fn templates_train_resume_eval_on_mnist() {
         &d,
     );
     assert_fails_with(&o, "--resume");
+    std::fs::remove_dir_all(d).unwrap();
+}
+
+#[test]
+fn checkpoint_convert_to_f16_halves_the_file_and_keeps_the_model() {
+    let d = tmp("convert");
+    let src = d.join("m.safetensors");
+    let model = random_checkpoint(&src, 2);
+    let o = nca(
+        &[
+            "checkpoint",
+            "convert",
+            "m.safetensors",
+            "-o",
+            "h.safetensors",
+            "--json",
+        ],
+        &d,
+    );
+    let v = ok(&o);
+    assert_eq!(v["family"], "refine");
+    assert_eq!(v["precision"], "f16");
+    let (a, b) = (
+        v["bytes_in"].as_f64().unwrap(),
+        v["bytes_out"].as_f64().unwrap(),
+    );
+    assert!(b < 0.6 * a, "{b} of {a} bytes");
+    let info = ok(&nca(&["checkpoint", "info", "h.safetensors", "--json"], &d));
+    assert_eq!(info["precision"], "f16");
+    assert_eq!(info["family"], "refine");
+    let (half, _, _) =
+        nca::refine::load_checkpoint(&d.join("h.safetensors"), &Device::flex()).unwrap();
+    let pixels: Vec<f32> = (0..SIDE * SIDE)
+        .map(|i| ((i * 13) % 17) as f32 / 17.0)
+        .collect();
+    let engine = nca::sparse::Engine::Burn;
+    let (x, y) = (
+        run_images(&model, &pixels, 1, SIDE, engine).unwrap(),
+        run_images(&half, &pixels, 1, SIDE, engine).unwrap(),
+    );
+    let diff = x
+        .iter()
+        .flatten()
+        .zip(y.iter().flatten())
+        .fold(0f32, |m, (p, q)| m.max((p - q).abs()));
+    assert!(
+        diff > 0.0 && diff < 1e-2,
+        "f16 weights change images by {diff}"
+    );
+    assert_eq!(half.templates().unwrap().images.len(), 10 * SIDE * SIDE);
+
+    assert_fails_with(
+        &nca(
+            &[
+                "checkpoint",
+                "convert",
+                "m.safetensors",
+                "-o",
+                "h.safetensors",
+            ],
+            &d,
+        ),
+        "already exists",
+    );
+    assert_fails_with(
+        &nca(
+            &[
+                "checkpoint",
+                "convert",
+                "m.safetensors",
+                "-o",
+                "q.safetensors",
+                "--precision",
+                "f8",
+            ],
+            &d,
+        ),
+        "--precision must be f16 or f32",
+    );
+    assert_fails_with(
+        &nca(
+            &[
+                "checkpoint",
+                "convert",
+                "nope.safetensors",
+                "-o",
+                "q.safetensors",
+            ],
+            &d,
+        ),
+        "nope.safetensors",
+    );
+    assert!(!d.join("q.safetensors").exists());
     std::fs::remove_dir_all(d).unwrap();
 }

@@ -142,6 +142,9 @@ pub struct TrainArgs {
     /// Adam's learning rate.
     #[arg(long, default_value_t = 5e-4)]
     lr: f64,
+    /// Steps (comma-separated, increasing) at which the learning rate drops ×0.1 each.
+    #[arg(long, value_delimiter = ',', value_name = "STEP,...")]
+    lr_drops: Vec<usize>,
     /// `fast` (nca-fast's spectral engine: exact, FFT convolutions, CPU; the default on CPU) or
     /// `burn` (Burn's autodiff on --backend).
     #[arg(long)]
@@ -306,7 +309,17 @@ fn train_cmd(t: TrainArgs) -> CmdResult {
     cfg.validate()?;
     let tcfg = TrainerConfig {
         steps: t.steps,
-        lr: LrSchedule::Constant { lr: t.lr },
+        lr: if t.lr_drops.is_empty() {
+            LrSchedule::Constant { lr: t.lr }
+        } else {
+            LrSchedule::Piecewise {
+                lr: t.lr,
+                factors: (1..=t.lr_drops.len())
+                    .map(|i| 0.1f64.powi(i as i32))
+                    .collect(),
+                boundaries: t.lr_drops.clone(),
+            }
+        },
         // The original uses plain Adam.
         grad_policy: nca::grads::GradPolicy::None,
         checkpoint_every: t.checkpoint_every,
