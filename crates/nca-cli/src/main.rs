@@ -12,9 +12,23 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+/// Training steps allocate and free the same large buffers (tens of MB) every step. glibc
+/// hands buffers that large to `mmap` and back to the kernel on free, so every step pays for
+/// page faults and zeroing of fresh pages (10–15% of a refiner step, measured with `perf`).
+/// Serving them from the heap and never trimming it lets a step reuse the previous one's pages.
+fn keep_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes allocator tuning parameters; called before any threads.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_MAX, 0);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, i32::MAX);
+    }
+}
+
 fn main() -> ExitCode {
     restore_default_sigpipe();
     install_panic_hook();
+    keep_freed_memory();
     let args = cli::Cli::parse();
     match cmd::run(args) {
         Ok(()) => ExitCode::SUCCESS,

@@ -43,6 +43,8 @@ pub(crate) struct Fft2 {
     grid: Vec<Complex<f32>>,
     real_scratch: Vec<Complex<f32>>,
     scratch: Vec<Complex<f32>>,
+    /// The phase factors of [`Fft2::reflect`] for the offset they were made for.
+    phases: (Option<usize>, Vec<Complex<f32>>),
 }
 
 impl Fft2 {
@@ -70,6 +72,7 @@ impl Fft2 {
             grid: vec![Complex::default(); nu * n],
             real_scratch: vec![Complex::default(); real_scratch_len],
             scratch: vec![Complex::default(); scratch_len],
+            phases: (None, Vec::new()),
         }
     }
 
@@ -94,6 +97,12 @@ impl Fft2 {
         item: usize,
         items: usize,
     ) {
+        self.forward_grid(src, rows, cols);
+        pack(&self.grid, dst, item, items);
+    }
+
+    /// Transforms the `rows×cols` grid `src` (top-left, zeros elsewhere) into `self.grid`.
+    fn forward_grid(&mut self, src: &[f32], rows: usize, cols: usize) {
         let (n, nu) = (self.n, self.n / 2 + 1);
         debug_assert!(rows <= n && cols <= n && src.len() >= rows * cols);
         for i in 0..rows {
@@ -111,7 +120,6 @@ impl Fft2 {
         }
         self.fwd
             .process_with_scratch(&mut self.grid, &mut self.scratch);
-        pack(&self.grid, dst, item, items);
     }
 
     /// Inverse of [`Fft2::forward`] for item `item` of the packed array `src` (with `items`
@@ -125,8 +133,14 @@ impl Fft2 {
         rows: usize,
         cols: usize,
     ) {
-        let (n, nu) = (self.n, self.n / 2 + 1);
         unpack(src, item, items, &mut self.grid);
+        self.inverse_grid(dst, rows, cols);
+    }
+
+    /// Inverse transform of `self.grid`: the top-left `rows×cols` of the real grid, scaled by
+    /// `1/n²`, to `dst`.
+    fn inverse_grid(&mut self, dst: &mut [f32], rows: usize, cols: usize) {
+        let (n, nu) = (self.n, self.n / 2 + 1);
         self.inv
             .process_with_scratch(&mut self.grid, &mut self.scratch);
         let scale = 1.0 / (n * n) as f32;
@@ -144,6 +158,61 @@ impl Fft2 {
                 *d = s * scale;
             }
         }
+    }
+}
+
+impl Fft2 {
+    /// `X ↦ e^{-2πi(u+v)p/n}·conj(X)`: the spectrum of the grid reflected about offset `p` in
+    /// both axes (`g[i, j] ↦ g[(p - i) mod n, (p - j) mod n]`). It maps a `k×k` kernel at the
+    /// top-left to the wrapped, flipped kernel whose product with an image spectrum is the
+    /// zero-padded cross-correlation, and (being its own inverse) maps that kernel's gradient
+    /// back to the top-left.
+    fn reflect(&mut self, p: usize) {
+        let n = self.n;
+        if self.phases.0 != Some(p) {
+            let table = (0..self.freqs())
+                .map(|f| {
+                    let (u, v) = (f / n, f % n);
+                    let turn = ((u + v) * p % n) as f64 / n as f64;
+                    let angle = -2.0 * std::f64::consts::PI * turn;
+                    Complex::new(angle.cos() as f32, angle.sin() as f32)
+                })
+                .collect();
+            self.phases = (Some(p), table);
+        }
+        for (x, phase) in self.grid.iter_mut().zip(&self.phases.1) {
+            *x = phase * x.conj();
+        }
+    }
+
+    /// The spectrum of the `k×k` kernel `kern` reflected about `k/2` (see [`Fft2::reflect`]),
+    /// as item `item` of the packed array `dst` with `items` items.
+    pub(crate) fn forward_kernel(
+        &mut self,
+        kern: &[f32],
+        k: usize,
+        dst: &mut [f32],
+        item: usize,
+        items: usize,
+    ) {
+        self.forward_grid(kern, k, k);
+        self.reflect(k / 2);
+        pack(&self.grid, dst, item, items);
+    }
+
+    /// Inverse of [`Fft2::forward_kernel`]: the `k×k` kernel whose reflected spectrum is item
+    /// `item` of `src`.
+    pub(crate) fn inverse_kernel(
+        &mut self,
+        src: &[f32],
+        item: usize,
+        items: usize,
+        dst: &mut [f32],
+        k: usize,
+    ) {
+        unpack(src, item, items, &mut self.grid);
+        self.reflect(k / 2);
+        self.inverse_grid(dst, k, k);
     }
 }
 

@@ -165,39 +165,26 @@ impl Spectra {
     /// Transforms every kernel: `K_oc` is `conv_w[o, c]` flipped and wrapped onto the `n×n`
     /// grid, so that the product with an image spectrum is the padded cross-correlation.
     fn new(spec: &StackSpec, params: &StackParams) -> Self {
-        let (n, w, k, p) = (
+        let (n, w, k) = (
             transform_size(spec.side, spec.kernel),
             spec.width,
             spec.kernel,
-            spec.kernel / 2,
         );
         let groups = Fft2::new(n).groups();
         let blocks = map_items(params.blocks.iter().collect(), |i, block| {
             let t = i + 1;
             let mut fft = Fft2::new(n);
             let mut packed = vec![0.0; groups * w * t * GROUP];
-            let mut grid = vec![0.0; n * n];
             for o in 0..w {
                 for c in 0..t {
-                    grid.fill(0.0);
                     let kern = &block.conv_w[(o * t + c) * k * k..(o * t + c + 1) * k * k];
-                    for di in 0..k {
-                        for dj in 0..k {
-                            grid[wrap(p, di, n) * n + wrap(p, dj, n)] = kern[di * k + dj];
-                        }
-                    }
-                    fft.forward(&grid, n, n, &mut packed, o * t + c, w * t);
+                    fft.forward_kernel(kern, k, &mut packed, o * t + c, w * t);
                 }
             }
             packed
         });
         Self { n, groups, blocks }
     }
-}
-
-/// Index of kernel offset `d` (0..k) on the circular grid: `(p - d) mod n`.
-fn wrap(p: usize, d: usize, n: usize) -> usize {
-    (p + n - d) % n
 }
 
 /// Digits per tile: each kernel spectrum read from memory serves this many digits.

@@ -2,7 +2,7 @@
 //! accumulators a thread keeps across its tiles.
 
 use super::products::{self, Dims};
-use super::{Spectra, StackBlock, StackLoss, StackParams, StackSpec, TILE, wrap};
+use super::{Spectra, StackBlock, StackLoss, StackParams, StackSpec, TILE};
 use crate::par::map_items;
 use crate::spectrum::{Fft2, GROUP};
 
@@ -90,21 +90,15 @@ impl Accumulators {
         spec: &StackSpec,
         spectra: &Spectra,
     ) -> StackParams {
-        let (n, w, k, p) = (spectra.n, spec.width, spec.kernel, spec.kernel / 2);
+        let (n, w, k) = (spectra.n, spec.width, spec.kernel);
         let conv_w = map_items(self.kernel, |i, packed| {
             let t = i + 1;
             let mut fft = Fft2::new(n);
-            let mut grid = vec![0.0; n * n];
             let mut out = vec![0.0; w * t * k * k];
             for o in 0..w {
                 for c in 0..t {
-                    fft.inverse(&packed, o * t + c, w * t, &mut grid, n, n);
                     let dst = &mut out[(o * t + c) * k * k..(o * t + c + 1) * k * k];
-                    for di in 0..k {
-                        for dj in 0..k {
-                            dst[di * k + dj] = grid[wrap(p, di, n) * n + wrap(p, dj, n)];
-                        }
-                    }
+                    fft.inverse_kernel(&packed, o * t + c, w * t, dst, k);
                 }
             }
             out
