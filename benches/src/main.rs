@@ -352,7 +352,7 @@ fn refine_train(case: &Case, batch: usize) -> Res<serde_json::Value> {
     drop(train);
     let device = Device::flex().autodiff();
     let mut model = RefineNca::new(&cfg, &templates, &device, &mut StdRng::seed_from_u64(5));
-    let p = spectral::stack_params(&model)?;
+    let p = spectral::stack_params(&model);
     let cat = |f: &dyn Fn(&nca_fast::StackBlock) -> Vec<f32>| -> Vec<f32> {
         p.blocks.iter().flat_map(f).collect()
     };
@@ -373,7 +373,7 @@ fn refine_train(case: &Case, batch: usize) -> Res<serde_json::Value> {
     let (mut times, mut first_loss) = (Vec::new(), f32::NAN);
     for it in 0..case.iters + 1 {
         let t0 = Instant::now();
-        let params = spectral::stack_params(&model)?;
+        let params = spectral::stack_params(&model);
         let out = nca_fast::stack_train_step(&spec, &params, &x, &target, batch, &loss)?;
         let grads = spectral::grads_to_burn(out.grads, &model);
         model = optim.step(cfg.lr, model, grads);

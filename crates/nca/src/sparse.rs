@@ -62,7 +62,8 @@ fn values<const D: usize>(t: &Tensor<D>) -> Vec<f32> {
         .expect("f32 data")
 }
 
-fn conv_params(conv: &Conv2d) -> (Vec<f32>, Vec<f32>) {
+/// A conv's weights and biases (zeros when it has none) as plain row-major arrays.
+pub(crate) fn conv_params(conv: &Conv2d) -> (Vec<f32>, Vec<f32>) {
     let w = values(&conv.weight.val());
     let b = match &conv.bias {
         Some(b) => values(&b.val()),
@@ -91,7 +92,8 @@ fn register<const D: usize>(
     grads.register(param.id, t);
 }
 
-fn register_conv(
+/// Registers a conv's weight and bias gradients `(w, b)` in `grads`.
+pub(crate) fn register_conv(
     grads: &mut GradientsParams,
     conv: &Conv2d,
     (w, b): (Vec<f32>, Vec<f32>),

@@ -329,13 +329,8 @@ fn train_cmd(t: TrainArgs) -> CmdResult {
         ..TrainerConfig::default()
     };
     tcfg.validate()?;
-    let device = nca::device::device_for(t.backend.as_deref())?;
-    let backend = t
-        .backend
-        .clone()
-        .unwrap_or_else(|| nca::device::available_backends()[0].to_string());
-    let requested = t.engine.as_deref().map(str::parse::<Engine>).transpose()?;
-    let engine = nca::sparse::engine_for(requested, &backend)?;
+    let (device, engine) =
+        super::tiny::device_and_engine_for(t.backend.as_deref(), t.engine.as_deref())?;
     let dir = resolve_data_dir(t.data.as_deref())?;
     let full = load_split(&dir, SplitName::Train)?;
     let ckpt = nca::trainer::model_path(&t.out);

@@ -34,17 +34,19 @@ pub fn run_options(t: &TrainArgs) -> RunOptions {
 pub fn device_and_engine(
     t: &TrainArgs,
 ) -> Result<(burn::tensor::Device, nca::sparse::Engine), Box<dyn std::error::Error>> {
-    let device = nca::device::device_for(t.backend.as_deref())?;
-    let backend = t
-        .backend
-        .clone()
-        .unwrap_or_else(|| nca::device::available_backends()[0].to_string());
-    let requested = t
-        .engine
-        .as_deref()
-        .map(str::parse::<nca::sparse::Engine>)
-        .transpose()?;
-    Ok((device, nca::sparse::engine_for(requested, &backend)?))
+    device_and_engine_for(t.backend.as_deref(), t.engine.as_deref())
+}
+
+/// The device for `--backend` and the engine for `--engine` on it (the fast CPU engine by
+/// default on a CPU backend).
+pub fn device_and_engine_for(
+    backend: Option<&str>,
+    engine: Option<&str>,
+) -> Result<(burn::tensor::Device, nca::sparse::Engine), Box<dyn std::error::Error>> {
+    let device = nca::device::device_for(backend)?;
+    let backend = backend.unwrap_or(nca::device::available_backends()[0]);
+    let requested = engine.map(str::parse::<nca::sparse::Engine>).transpose()?;
+    Ok((device, nca::sparse::engine_for(requested, backend)?))
 }
 
 pub fn run(c: TinyCommand) -> CmdResult {

@@ -5,13 +5,12 @@
 //! with the convolutions done as products of spectra (see `nca_fast::stack_train_step`);
 //! `tests/refine.rs` checks the two agree on loss, images and every gradient.
 
-use burn::module::Param;
 use burn::optim::GradientsParams;
-use burn::tensor::{Tensor, TensorData};
 use nca_fast::{StackBlock, StackLoss, StackParams, StackSpec};
 
 use super::model::{RefineConfig, RefineNca};
-use crate::error::{NcaError, Result};
+use crate::error::Result;
+use crate::sparse::{conv_params, register_conv};
 
 /// The engine's description of a refiner for `side`×`side` digits.
 pub fn stack_spec(cfg: &RefineConfig, side: usize) -> StackSpec {
@@ -31,54 +30,31 @@ pub fn stack_loss(cfg: &RefineConfig) -> StackLoss {
     }
 }
 
-fn values<const D: usize>(p: &Param<Tensor<D>>) -> Result<Vec<f32>> {
-    p.val()
-        .into_data()
-        .convert::<f32>()
-        .try_to_vec()
-        .map_err(|e| NcaError::config("weights", format!("{e:?}")))
-}
-
-fn bias(p: &Option<Param<Tensor<1>>>, n: usize) -> Result<Vec<f32>> {
-    p.as_ref().map_or(Ok(vec![0.0; n]), values)
-}
-
 /// The model's weights in the engine's layout (the 1x1 conv `[1, w, 1, 1]` becomes `[w]`).
-pub fn stack_params(model: &RefineNca) -> Result<StackParams> {
+pub fn stack_params(model: &RefineNca) -> StackParams {
     let blocks = model
         .blocks
         .iter()
         .map(|b| {
-            let w = b.conv.weight.val().dims()[0];
-            Ok(StackBlock {
-                conv_w: values(&b.conv.weight)?,
-                conv_b: bias(&b.conv.bias, w)?,
-                out_w: values(&b.out.weight)?,
-                out_b: bias(&b.out.bias, 1)?[0],
-            })
+            let ((conv_w, conv_b), (out_w, out_b)) = (conv_params(&b.conv), conv_params(&b.out));
+            StackBlock {
+                conv_w,
+                conv_b,
+                out_w,
+                out_b: out_b[0],
+            }
         })
-        .collect::<Result<Vec<_>>>()?;
-    Ok(StackParams { blocks })
-}
-
-fn register<const D: usize>(grads: &mut GradientsParams, param: &Param<Tensor<D>>, v: Vec<f32>) {
-    let value = param.val();
-    let t = Tensor::<D>::from_data(TensorData::new(v, value.dims()), &value.device().inner());
-    grads.register(param.id, t);
+        .collect();
+    StackParams { blocks }
 }
 
 /// The engine's gradients as Burn gradients of `model`'s parameters (none for the templates).
 pub fn grads_to_burn(grads: StackParams, model: &RefineNca) -> GradientsParams {
+    let device = model.templates.val().device().inner();
     let mut out = GradientsParams::new();
     for (g, b) in grads.blocks.into_iter().zip(&model.blocks) {
-        register(&mut out, &b.conv.weight, g.conv_w);
-        if let Some(p) = &b.conv.bias {
-            register(&mut out, p, g.conv_b);
-        }
-        register(&mut out, &b.out.weight, g.out_w);
-        if let Some(p) = &b.out.bias {
-            register(&mut out, p, vec![g.out_b]);
-        }
+        register_conv(&mut out, &b.conv, (g.conv_w, g.conv_b), &device);
+        register_conv(&mut out, &b.out, (g.out_w, vec![g.out_b]), &device);
     }
     out
 }
@@ -91,7 +67,7 @@ pub fn images(model: &RefineNca, pixels: &[f32], b: usize, side: usize) -> Resul
         kernel: model.blocks[0].conv.weight.val().dims()[2],
         ..RefineConfig::default()
     };
-    let params = stack_params(model)?;
+    let params = stack_params(model);
     nca_fast::stack_images(&stack_spec(&cfg, side), &params, pixels, b)
         .map_err(crate::sparse::engine_err)
 }

@@ -228,7 +228,7 @@ impl RefineTask {
         let targets = template_batch(&labels, &self.templates);
         let out = nca_fast::stack_train_step(
             &spectral::stack_spec(&self.cfg, s),
-            &spectral::stack_params(model)?,
+            &spectral::stack_params(model),
             &pixels,
             &targets,
             idx.len(),
