@@ -201,6 +201,40 @@ pub fn expect_family(path: &Path, meta: &CheckpointMeta, family: &str) -> Result
     Ok(())
 }
 
+/// Refuses a checkpoint with a NaN or infinite weight, naming the first such tensor: a model
+/// that diverged must not load and evaluate silently.
+fn check_finite(path: &Path, bytes: &[u8]) -> Result<()> {
+    let st = safetensors::SafeTensors::deserialize(bytes)
+        .map_err(|e| ckpt_err(path, format!("not a valid safetensors file ({e})")))?;
+    let mut names = st.names();
+    names.sort();
+    for name in names {
+        let view = st.tensor(name).map_err(|e| ckpt_err(path, e.to_string()))?;
+        let data = view.data();
+        let bad = match view.dtype() {
+            safetensors::Dtype::F32 => data
+                .chunks_exact(4)
+                .position(|c| !f32::from_le_bytes([c[0], c[1], c[2], c[3]]).is_finite()),
+            safetensors::Dtype::F16 => data
+                .chunks_exact(2)
+                .position(|c| !half::f16::from_le_bytes([c[0], c[1]]).is_finite()),
+            safetensors::Dtype::F64 => data
+                .chunks_exact(8)
+                .position(|c| !f64::from_le_bytes(c.try_into().expect("8 bytes")).is_finite()),
+            _ => None,
+        };
+        if let Some(i) = bad {
+            return Err(ckpt_err(
+                path,
+                format!(
+                    "tensor {name} holds a non-finite weight (NaN or Inf at index {i}); refusing to load it"
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Loads the weights of a `family` checkpoint into `model` (which must have the architecture the
 /// checkpoint's config describes). Parameter ids are restored too, so an optimiser state saved
 /// with the checkpoint applies again.
@@ -208,6 +242,7 @@ pub fn load<M: Module>(model: M, path: &Path, family: &str) -> Result<(M, Checkp
     let bytes = read_bytes(path)?;
     let (meta, map) = parse_meta(path, &bytes)?;
     expect_family(path, &meta, family)?;
+    check_finite(path, &bytes)?;
     let mut store = SafetensorsStore::from_bytes(Some(bytes));
     if meta.precision == Precision::F16 {
         store = store.with_from_adapter(HalfPrecisionAdapter::new());
@@ -275,6 +310,61 @@ mod tests {
         assert_eq!(got, meta);
         assert_eq!(weights(&loaded), weights(&m));
         assert_eq!(param_ids(&loaded), param_ids(&m));
+        std::fs::remove_dir_all(d).unwrap();
+    }
+
+    /// Rewrites the checkpoint at `p` with one value of tensor `victim` replaced by `value`.
+    fn poison(p: &Path, victim: &str, value: f32) {
+        let bytes = std::fs::read(p).unwrap();
+        let st = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+        let (_, header) = safetensors::SafeTensors::read_metadata(&bytes).unwrap();
+        let mut tensors: Vec<(String, Vec<usize>, Vec<u8>)> = st
+            .tensors()
+            .into_iter()
+            .map(|(n, v)| (n, v.shape().to_vec(), v.data().to_vec()))
+            .collect();
+        let t = tensors.iter_mut().find(|t| t.0 == victim).expect("tensor");
+        t.2[4..8].copy_from_slice(&value.to_le_bytes());
+        let views: Vec<_> = tensors
+            .iter()
+            .map(|(n, s, d)| {
+                let v = safetensors::tensor::TensorView::new(safetensors::Dtype::F32, s.clone(), d)
+                    .unwrap();
+                (n.clone(), v)
+            })
+            .collect();
+        let out = safetensors::serialize(views, header.metadata().clone()).unwrap();
+        std::fs::write(p, out).unwrap();
+    }
+
+    #[test]
+    fn non_finite_weights_are_refused_naming_the_tensor() {
+        let dev = Device::flex();
+        let m = CellMlp::new(&[4, 6, 3], true, &dev);
+        let d = tmp("nan");
+        for (i, value) in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY]
+            .into_iter()
+            .enumerate()
+        {
+            let p = d.join(format!("m{i}.safetensors"));
+            save(
+                &m,
+                &CheckpointMeta::new("tiny", 0, serde_json::Value::Null),
+                &p,
+                false,
+            )
+            .unwrap();
+            assert!(load(CellMlp::new(&[4, 6, 3], true, &dev), &p, "tiny").is_ok());
+            poison(&p, "layers.1.bias", value);
+            let e = load(CellMlp::new(&[4, 6, 3], true, &dev), &p, "tiny")
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.contains("layers.1.bias") && e.contains("non-finite"),
+                "{e}"
+            );
+            assert!(!e.contains('\n'), "one line: {e}");
+        }
         std::fs::remove_dir_all(d).unwrap();
     }
 

@@ -25,6 +25,7 @@ pub mod noise;
 pub mod perceive;
 pub mod pool;
 pub mod refine;
+pub mod run_lock;
 pub mod schedule;
 pub mod sparse;
 pub mod update;

@@ -10,6 +10,7 @@
 //! A run directory holds:
 //! - `config.json`: trainer and task configuration;
 //! - `metrics.jsonl`: one JSON object per logged step;
+//! - `.lock`: held (an OS advisory lock) while a training owns the directory;
 //! - `checkpoint/`: `model.safetensors`, `optimizer.bpk`, `task_state.safetensors`,
 //!   `trainer.json`, replaced as a whole (written to a temporary folder, then renamed).
 
@@ -29,6 +30,7 @@ use serde::{Deserialize, Serialize};
 use crate::checkpoint::{self, CheckpointMeta};
 use crate::error::{NcaError, Result};
 use crate::grads::{GradPolicy, apply_grad_policy};
+use crate::run_lock::RunLock;
 use crate::schedule::LrSchedule;
 
 /// A named `f32` array, used for task state (e.g. a sample pool) saved with checkpoints.
@@ -298,6 +300,7 @@ fn save_checkpoint<T: Task>(
         &encode_state(&task.state())?,
         true,
     )?;
+    fault_point(dir, state.step, "files");
     let json = serde_json::to_vec_pretty(state).expect("trainer state serialises");
     nca_data::write_atomic(&tmp.join("trainer.json"), &json, true)?;
     let (cur, old) = (dir.join(CKPT), dir.join(CKPT_OLD));
@@ -307,11 +310,33 @@ fn save_checkpoint<T: Task>(
     if cur.exists() {
         std::fs::rename(&cur, &old).map_err(|e| NcaError::io(&cur, e))?;
     }
+    fault_point(dir, state.step, "swap");
     std::fs::rename(&tmp, &cur).map_err(|e| NcaError::io(&tmp, e))?;
     if old.exists() {
         std::fs::remove_dir_all(&old).map_err(|e| NcaError::io(&old, e))?;
     }
     Ok(())
+}
+
+/// Environment variable naming a point in a checkpoint write where the process stops, for the
+/// crash tests: `STEP:files` (some of the new checkpoint's files written, `trainer.json` not) or
+/// `STEP:swap` (the old checkpoint moved aside, the new one not yet in place).
+pub const FAULT_ENV: &str = "NCA_FAULT_PAUSE";
+/// The file a paused process creates in the run directory when it reaches the fault point.
+pub const FAULT_MARKER: &str = ".fault-paused";
+
+/// Pauses here (for a test to SIGKILL the process) when [`FAULT_ENV`] names this step and phase.
+fn fault_point(dir: &Path, step: usize, phase: &str) {
+    let Ok(want) = std::env::var(FAULT_ENV) else {
+        return;
+    };
+    if want != format!("{step}:{phase}") {
+        return;
+    }
+    let _ = std::fs::write(dir.join(FAULT_MARKER), format!("{step}:{phase}"));
+    // Waits to be killed; a test that never kills it must not hang forever.
+    std::thread::sleep(std::time::Duration::from_secs(120));
+    std::process::abort();
 }
 
 fn load_checkpoint<T: Task>(
@@ -437,6 +462,20 @@ fn progress_bar(total: usize, start: usize, show: bool) -> ProgressBar {
     pb
 }
 
+/// A fresh run (`resume` false) must not start in a directory that already holds one.
+fn refuse_existing_run(dir: &Path, resume: bool) -> Result<()> {
+    if !resume && (dir.join(CKPT).exists() || dir.join(CKPT_OLD).exists()) {
+        return Err(NcaError::config(
+            "--out",
+            format!(
+                "{} already holds a run; pass --resume to continue it or choose another --out",
+                dir.display()
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Trains `task` as `cfg` says in the run directory `run.dir`, on the autodiff version of
 /// `device`. Returns when `cfg.steps` steps are done (in total, over all resumed chunks).
 pub fn train<T: Task>(
@@ -455,21 +494,21 @@ pub fn train<T: Task>(
         "trainer": cfg,
     });
 
+    // Hold the run directory for the whole run; a second training on it is refused.
+    let _lock = if run.resume && !dir.exists() {
+        None // nothing to resume: load_checkpoint below says so
+    } else {
+        refuse_existing_run(dir, run.resume)?;
+        std::fs::create_dir_all(dir).map_err(|e| NcaError::io(dir, e))?;
+        Some(RunLock::acquire(dir)?)
+    };
     let (mut model, mut optim, mut state) = if run.resume {
         let ck = load_checkpoint(dir, task, cfg, &device)?;
         truncate_metrics(&metrics_path, ck.state.step)?;
         (ck.model, ck.optim, ck.state)
     } else {
-        if dir.join(CKPT).exists() || dir.join(CKPT_OLD).exists() {
-            return Err(NcaError::config(
-                "--out",
-                format!(
-                    "{} already holds a run; pass --resume to continue it or choose another --out",
-                    dir.display()
-                ),
-            ));
-        }
-        std::fs::create_dir_all(dir).map_err(|e| NcaError::io(dir, e))?;
+        // Checked again under the lock: a concurrent fresh run may have just started here.
+        refuse_existing_run(dir, false)?;
         let model = task.init_model(&device, &mut StdRng::seed_from_u64(cfg.seed));
         let optim = adam(cfg);
         let state = TrainerState {
