@@ -358,6 +358,9 @@ pub enum ClassifyCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Export one tick to ONNX (opset 17): inputs state [B,C,H,W], fire [B,1,H,W] and noise
+    /// [B,C-1,H,W]; output next_state. The checkpoint's config is in the model's metadata.
+    ExportOnnx(crate::cmd::onnx::ExportOnnxArgs),
 }
 
 /// `nca grow ...`.
@@ -446,4 +449,7 @@ pub enum GrowCommand {
         #[arg(long)]
         force: bool,
     },
+    /// Export one tick to ONNX (opset 17): inputs state [B,C,H,W] and fire [B,1,H,W]; output
+    /// next_state. The checkpoint's config is in the model's metadata.
+    ExportOnnx(crate::cmd::onnx::ExportOnnxArgs),
 }

@@ -1,8 +1,12 @@
 //! `nca refine` as a user runs it: templates, train, eval, animate, export-onnx (checked
 //! against onnxruntime), and one clear line for every bad input.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
+
+use std::path::Path;
+use std::process::Output;
+
+use common::{assert_fails_with, nca, python_check, tmp};
 
 use burn::tensor::Device;
 use nca::checkpoint::CheckpointMeta;
@@ -13,33 +17,10 @@ use rand::{Rng, SeedableRng};
 
 const SIDE: usize = 28;
 
-fn nca(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_nca"))
-        .args(args)
-        .current_dir(cwd)
-        .env_remove("RUST_BACKTRACE")
-        .output()
-        .expect("nca runs")
-}
-
-fn tmp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("nca-refine-cli-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
 fn ok(o: &Output) -> serde_json::Value {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let out = String::from_utf8_lossy(&o.stdout);
     serde_json::from_str(out.lines().last().unwrap_or("null")).unwrap_or(serde_json::Value::Null)
-}
-
-fn assert_fails_with(o: &Output, needle: &str) {
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(2), "stderr: {err}");
-    assert_eq!(err.lines().count(), 1, "one line: {err}");
-    assert!(err.contains(needle), "expected '{needle}' in: {err}");
 }
 
 /// Grey 8-bit PNG of `w`×`h` pixels.
@@ -175,43 +156,12 @@ fn export_onnx_matches_our_forward_in_onnxruntime() {
     ];
     std::fs::write(cases.join("cases.json"), serde_json::to_vec(&list).unwrap()).unwrap();
 
-    let python = std::env::var("NCA_PYTHON").unwrap_or_else(|_| "python3".into());
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/onnx_check.py");
-    let in_ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty());
-    let out = Command::new(&python)
-        .arg(&script)
-        .arg(d.join("m.onnx"))
-        .arg(&cases)
-        .arg("1e-4")
-        .output();
-    let report = match &out {
-        Ok(o) => format!(
-            "{}{}",
-            String::from_utf8_lossy(&o.stdout),
-            String::from_utf8_lossy(&o.stderr)
-        ),
-        Err(e) => format!("cannot run {python}: {e}"),
-    };
-    let unavailable = match &out {
-        Ok(o) => o.status.code() == Some(3),
-        Err(_) => true,
-    };
-    if unavailable {
-        assert!(
-            !in_ci,
-            "CI is set but onnxruntime is unavailable to {python} (set NCA_PYTHON): {report}"
-        );
-        eprintln!(
-            "skipped the onnxruntime comparison ({}); set NCA_PYTHON to a python with onnxruntime and numpy",
-            report.trim()
-        );
+    let Some(report) = python_check(
+        "onnx_check.py",
+        &[&d.join("m.onnx"), &cases, Path::new("1e-4")],
+    ) else {
         return;
-    }
-    let o = out.unwrap();
-    assert!(
-        o.status.success(),
-        "onnxruntime differs from our forward pass:\n{report}"
-    );
+    };
     assert!(report.contains("random: batch 3, 50 outputs"), "{report}");
     assert!(report.contains("real: batch 5, 50 outputs"), "{report}");
     eprintln!("{report}");

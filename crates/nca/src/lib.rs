@@ -4,7 +4,8 @@
 //! - building blocks: [`perceive`] (fixed Sobel/Laplacian or learned 3x3 perception), [`update`]
 //!   (per-cell MLP), [`masks`] (fire and alive masks), [`noise`], [`pool`] (sample pool and
 //!   damage), [`grads`] (per-variable normalisation, clipping), [`schedule`] (learning rates);
-//! - infrastructure: [`checkpoint`] (safetensors + metadata), [`trainer`] (one trainer for every
+//! - infrastructure: [`checkpoint`] (safetensors + metadata), [`onnx`] (the one ONNX
+//!   exporter: a graph builder each family describes its tick with), [`trainer`] (one trainer for every
 //!   family), [`device`] (backend selection);
 //! - families: [`life`] (classic Life-like CA) and [`tiny`] (a minimal NCA used to test the
 //!   trainer end to end).
@@ -22,6 +23,7 @@ pub mod init;
 pub mod life;
 pub mod masks;
 pub mod noise;
+pub mod onnx;
 pub mod perceive;
 pub mod pool;
 pub mod refine;

@@ -25,6 +25,9 @@ pub enum AttentionCommand {
         it), metrics.png, snapshots/step-NNNNNN.png, snapshots.png and \
         checkpoint/model.safetensors.")]
     Train(AttentionTrainArgs),
+    /// Export one transition to ONNX (opset 17): input state [B,C,H,W], output next_state
+    /// (deterministic: no random inputs). The checkpoint's config is in the model's metadata.
+    ExportOnnx(super::onnx::ExportOnnxArgs),
 }
 
 /// `nca attention train`.
@@ -89,6 +92,14 @@ pub struct AttentionTrainArgs {
 pub fn run(c: AttentionCommand) -> CmdResult {
     match c {
         AttentionCommand::Train(a) => train(a),
+        AttentionCommand::ExportOnnx(a) => super::onnx::export(&a, |checkpoint| {
+            let device = nca::device::device_for(None)?;
+            let (model, cfg, _) = nca::attention::load_checkpoint(checkpoint, &device)?;
+            Ok(super::onnx::tick(
+                nca::attention::onnx::export(&model, &cfg)?,
+                &[],
+            ))
+        }),
     }
 }
 

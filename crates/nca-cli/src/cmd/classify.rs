@@ -17,6 +17,14 @@ use crate::output::{interactive, print_json, print_train_report};
 
 pub fn run(c: ClassifyCommand) -> CmdResult {
     match c {
+        ClassifyCommand::ExportOnnx(a) => super::onnx::export(&a, |checkpoint| {
+            let device = nca::device::device_for(None)?;
+            let (model, cfg, _) = nca::classify::model::load_checkpoint(checkpoint, &device)?;
+            Ok(super::onnx::tick(
+                nca::classify::onnx::export(&model, &cfg)?,
+                &["fire", "noise"],
+            ))
+        })?,
         ClassifyCommand::Train {
             train: t,
             data,

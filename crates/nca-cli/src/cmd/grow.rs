@@ -25,6 +25,14 @@ fn parse_range(s: &str) -> Result<(usize, usize), String> {
 
 pub fn run(c: GrowCommand) -> CmdResult {
     match c {
+        GrowCommand::ExportOnnx(a) => super::onnx::export(&a, |checkpoint| {
+            let device = nca::device::device_for(None)?;
+            let (model, cfg, _, _) = load_checkpoint(checkpoint, &device)?;
+            Ok(super::onnx::tick(
+                nca::grow::onnx::export(&model, &cfg)?,
+                &["fire"],
+            ))
+        })?,
         GrowCommand::Train {
             train: t,
             target,

@@ -6,6 +6,7 @@ mod classify;
 mod data;
 mod grow;
 mod life;
+pub mod onnx;
 mod plot;
 pub mod refine;
 mod tiny;

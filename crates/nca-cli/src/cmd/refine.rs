@@ -98,20 +98,7 @@ pub enum RefineCommand {
     },
     /// Export to ONNX as the original does: opset 17, input `x` [B,1,28,28], outputs
     /// out00..out49.
-    ExportOnnx {
-        /// The checkpoint (.safetensors).
-        #[arg(long)]
-        checkpoint: PathBuf,
-        /// The ONNX file to write.
-        #[arg(short = 'o', long, value_name = "FILE.onnx")]
-        out: PathBuf,
-        /// Replace an existing file.
-        #[arg(long)]
-        force: bool,
-        /// Print one JSON object.
-        #[arg(long)]
-        json: bool,
-    },
+    ExportOnnx(super::onnx::ExportOnnxArgs),
 }
 
 /// `nca refine train`.
@@ -225,12 +212,7 @@ pub fn run(c: RefineCommand) -> CmdResult {
             force,
             json,
         ),
-        RefineCommand::ExportOnnx {
-            checkpoint,
-            out,
-            force,
-            json,
-        } => export_onnx(&checkpoint, &out, force, json),
+        RefineCommand::ExportOnnx(a) => export_onnx(&a),
     }
 }
 
@@ -532,26 +514,18 @@ fn animate(
     Ok(())
 }
 
-fn export_onnx(checkpoint: &Path, out: &Path, force: bool, json: bool) -> CmdResult {
-    check_free(out, force)?;
-    let (model, templates, _) = load(checkpoint)?;
-    let bytes = nca::refine::onnx::export(&model, templates.side)?;
-    nca_data::write_atomic(out, &bytes, force)?;
-    let outputs = model.blocks.len();
-    if json {
-        print_json(&serde_json::json!({
-            "out": out, "bytes": bytes.len(), "opset": nca::refine::onnx::OPSET,
-            "input": nca::refine::onnx::INPUT, "outputs": outputs,
-        }));
-    } else {
-        println!(
-            "wrote {} ({} bytes; opset {}, input x [B,1,{s},{s}], outputs out00..{})",
-            out.display(),
-            bytes.len(),
-            nca::refine::onnx::OPSET,
-            nca::refine::onnx::output_name(outputs - 1),
-            s = templates.side
-        );
-    }
-    Ok(())
+fn export_onnx(a: &super::onnx::ExportOnnxArgs) -> CmdResult {
+    super::onnx::export(a, |checkpoint| {
+        let (model, templates, _) = load(checkpoint)?;
+        let bytes = nca::refine::onnx::export(&model, templates.side)?;
+        let steps = model.blocks.len();
+        let mut extra = serde_json::Map::new();
+        extra.insert("input".into(), nca::refine::onnx::INPUT.into());
+        Ok(super::onnx::Exported {
+            bytes,
+            inputs: vec![nca::refine::onnx::INPUT.into()],
+            outputs: (steps, nca::refine::onnx::output_name(steps - 1)),
+            extra,
+        })
+    })
 }

@@ -45,3 +45,43 @@ pub fn assert_fails_with(o: &Output, needle: &str) {
     assert!(err.contains(needle), "expected '{needle}' in: {err}");
     assert!(!err.contains("panicked"), "{err}");
 }
+
+/// Runs a Python check script (`tests/NAME`) with the Python named by `NCA_PYTHON` (default
+/// `python3`). Returns its report, or `None` when onnxruntime is missing there (exit status 3):
+/// a skip with a note, except under CI (`CI` set), where that fails the test.
+pub fn python_check(script: &str, args: &[&Path]) -> Option<String> {
+    let python = std::env::var("NCA_PYTHON").unwrap_or_else(|_| "python3".into());
+    let script = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join(script);
+    let in_ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty());
+    let out = Command::new(&python).arg(&script).args(args).output();
+    let report = match &out {
+        Ok(o) => format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        ),
+        Err(e) => format!("cannot run {python}: {e}"),
+    };
+    let unavailable = match &out {
+        Ok(o) => o.status.code() == Some(3),
+        Err(_) => true,
+    };
+    if unavailable {
+        assert!(
+            !in_ci,
+            "CI is set but onnxruntime is unavailable to {python} (set NCA_PYTHON): {report}"
+        );
+        eprintln!(
+            "skipped the onnxruntime comparison ({}); set NCA_PYTHON to a python with onnxruntime and numpy",
+            report.trim()
+        );
+        return None;
+    }
+    assert!(
+        out.unwrap().status.success(),
+        "the onnxruntime check failed:\n{report}"
+    );
+    Some(report)
+}

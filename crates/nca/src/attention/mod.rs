@@ -48,6 +48,7 @@
 //! - [`run`]: a training run on disk (config, per-step metrics, final checkpoint).
 
 pub mod model;
+pub mod onnx;
 pub mod run;
 pub mod target;
 pub mod train;

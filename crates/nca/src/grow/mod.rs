@@ -27,6 +27,7 @@
 
 pub mod eval;
 pub mod model;
+pub mod onnx;
 pub mod target;
 pub mod task;
 
