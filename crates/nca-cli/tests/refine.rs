@@ -4,9 +4,8 @@
 mod common;
 
 use std::path::Path;
-use std::process::Output;
 
-use common::{assert_fails_with, nca, python_check, tmp};
+use common::{assert_fails_with, nca, ok, python_check, tmp};
 
 use burn::tensor::Device;
 use nca::checkpoint::CheckpointMeta;
@@ -16,12 +15,6 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 const SIDE: usize = 28;
-
-fn ok(o: &Output) -> serde_json::Value {
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let out = String::from_utf8_lossy(&o.stdout);
-    serde_json::from_str(out.lines().last().unwrap_or("null")).unwrap_or(serde_json::Value::Null)
-}
 
 /// Grey 8-bit PNG of `w`×`h` pixels.
 fn write_png(path: &Path, w: u32, h: u32, data: &[u8]) {

@@ -85,3 +85,11 @@ pub fn python_check(script: &str, args: &[&Path]) -> Option<String> {
     );
     Some(report)
 }
+
+/// Asserts success and returns the last line of standard output as JSON (`Null` when it is not
+/// JSON, for commands run without `--json`).
+pub fn ok(o: &Output) -> serde_json::Value {
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = String::from_utf8_lossy(&o.stdout);
+    serde_json::from_str(out.lines().last().unwrap_or("null")).unwrap_or(serde_json::Value::Null)
+}
