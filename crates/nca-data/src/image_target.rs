@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use image::imageops::{self, FilterType};
-use image::{ImageBuffer, Rgba};
+use image::{DynamicImage, ImageBuffer, Rgba};
 
 use crate::error::{DataError, Result};
 use crate::png::read_png;
@@ -60,6 +60,12 @@ impl Target {
 
 /// Loads the PNG at `path` as a target of side `size + 2 * pad` (see the module docs).
 pub fn load_target(path: &Path, size: u32, pad: u32) -> Result<Target> {
+    check_target_size(size, pad)?;
+    target_from_image(&read_png(path)?, size, pad)
+}
+
+/// Checks `size` and `pad` and returns the side `size + 2 * pad`.
+fn check_target_size(size: u32, pad: u32) -> Result<u64> {
     if size == 0 {
         return Err(DataError::BadArgument(
             "target size must be at least 1 (got 0)".into(),
@@ -71,8 +77,20 @@ pub fn load_target(path: &Path, size: u32, pad: u32) -> Result<Target> {
             "target size {size} with padding {pad} gives a side of {side}, more than {MAX_TARGET_SIDE}"
         )));
     }
-    let img = read_png(path)?;
+    Ok(side)
+}
+
+/// Turns a decoded image into a target of side `size + 2 * pad` (see the module docs); what
+/// [`load_target`] does once the PNG is decoded. An image with no pixels is an error.
+pub fn target_from_image(img: &DynamicImage, size: u32, pad: u32) -> Result<Target> {
+    let side = check_target_size(size, pad)?;
     let (w, h) = (img.width(), img.height());
+    if w == 0 || h == 0 {
+        // `decode_png` never returns such an image; a caller building one in memory might.
+        return Err(DataError::BadArgument(format!(
+            "target image is empty ({w}x{h} pixels)"
+        )));
+    }
     let mut rgba = img.to_rgba32f();
     for p in rgba.pixels_mut() {
         let a = p[3].clamp(0.0, 1.0);
@@ -124,7 +142,7 @@ fn place(
 mod tests {
     use super::*;
     use crate::png::tests::{png_bytes, png_with_size};
-    use image::{DynamicImage, Luma, RgbaImage};
+    use image::{Luma, RgbaImage};
 
     fn save(dir: &Path, name: &str, img: &DynamicImage) -> std::path::PathBuf {
         let p = dir.join(name);
@@ -216,6 +234,28 @@ mod tests {
         assert!(matches!(
             load_target(&dir.path().join("none.png"), 4, 0),
             Err(DataError::Io { .. })
+        ));
+    }
+
+    #[test]
+    fn target_from_image_is_what_load_target_does_and_refuses_empty_images() {
+        let dir = tempfile::tempdir().unwrap();
+        let img = DynamicImage::ImageRgba8(RgbaImage::from_fn(5, 3, |x, y| {
+            Rgba([(40 * x) as u8, (80 * y) as u8, 200, (50 * (x + y)) as u8])
+        }));
+        let p = save(dir.path(), "small.png", &img);
+        assert_eq!(
+            target_from_image(&img, 4, 1).unwrap(),
+            load_target(&p, 4, 1).unwrap()
+        );
+        for empty in [DynamicImage::new_rgba8(0, 3), DynamicImage::new_luma8(4, 0)] {
+            let e = target_from_image(&empty, 4, 1).unwrap_err();
+            assert!(matches!(e, DataError::BadArgument(_)), "{e}");
+            assert!(e.to_string().contains("empty"), "{e}");
+        }
+        assert!(matches!(
+            target_from_image(&img, 0, 1),
+            Err(DataError::BadArgument(_))
         ));
     }
 

@@ -42,6 +42,6 @@ pub use fetch::{
 };
 pub use fsio::{WriteError, write_atomic};
 pub use idx::{IdxImages, IdxLabels, read_idx_images, read_idx_labels};
-pub use image_target::{Target, load_target};
+pub use image_target::{Target, load_target, target_from_image};
 pub use info::{DatasetInfo, SplitInfo, dataset_info};
 pub use mnist::{NUM_CLASSES, Split, SplitName, load_split, mnist_dir};

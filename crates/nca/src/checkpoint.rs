@@ -183,8 +183,13 @@ fn parse_meta(path: &Path, bytes: &[u8]) -> Result<(CheckpointMeta, HashMap<Stri
 
 /// Reads only the metadata of a checkpoint (family, version, step, config).
 pub fn read_meta(path: &Path) -> Result<CheckpointMeta> {
-    let bytes = read_bytes(path)?;
-    Ok(parse_meta(path, &bytes)?.0)
+    read_meta_bytes(path, &read_bytes(path)?)
+}
+
+/// The metadata of the checkpoint whose file holds `bytes`, as [`read_meta`] reads it; `path` is
+/// only used in error messages.
+pub fn read_meta_bytes(path: &Path, bytes: &[u8]) -> Result<CheckpointMeta> {
+    Ok(parse_meta(path, bytes)?.0)
 }
 
 /// Checks that a checkpoint is of `family`, with one clear error otherwise.
@@ -381,6 +386,26 @@ mod tests {
         for (a, b) in weights(&loaded).iter().zip(weights(&m)) {
             assert!((a - b).abs() <= 1e-3 * b.abs().max(1e-2), "{a} vs {b}");
         }
+        std::fs::remove_dir_all(d).unwrap();
+    }
+
+    #[test]
+    fn read_meta_bytes_reads_what_read_meta_reads() {
+        let m = CellMlp::new(&[4, 6, 3], false, &Device::flex());
+        let meta = CheckpointMeta::new("tiny", 3, serde_json::json!({"task": {"b": [1, 2]}}));
+        let bytes = encode(&m, &meta).unwrap();
+        let d = tmp("meta-bytes");
+        let p = d.join("m.safetensors");
+        std::fs::write(&p, &bytes).unwrap();
+        assert_eq!(read_meta_bytes(&p, &bytes).unwrap(), meta);
+        assert_eq!(read_meta(&p).unwrap(), meta);
+        let e = read_meta_bytes(Path::new("x.safetensors"), b"\x05\0\0\0\0\0\0\0{}")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("x.safetensors") && e.contains("not a valid"),
+            "{e}"
+        );
         std::fs::remove_dir_all(d).unwrap();
     }
 

@@ -234,17 +234,12 @@ pub fn border_mask(h: usize, w: usize, device: &Device) -> Tensor<4> {
     Tensor::from_data(TensorData::new(v, [1, NEIGHBOURS, h, w]), device)
 }
 
-/// Loads an `attention` checkpoint on `device`, with the model settings it was trained with.
-pub fn load_checkpoint(
+/// The validated model settings stored in an `attention` checkpoint's metadata (`train.model`),
+/// as [`load_checkpoint`] reads them; `path` is only used in error messages.
+pub fn config_from_meta(
     path: &std::path::Path,
-    device: &Device,
-) -> Result<(
-    AttentionNca,
-    AttentionConfig,
-    crate::checkpoint::CheckpointMeta,
-)> {
-    let meta = crate::checkpoint::read_meta(path)?;
-    crate::checkpoint::expect_family(path, &meta, super::FAMILY)?;
+    meta: &crate::checkpoint::CheckpointMeta,
+) -> Result<AttentionConfig> {
     let model_cfg = meta
         .config
         .get("train")
@@ -257,6 +252,21 @@ pub fn load_checkpoint(
             why: format!("malformed attention config ({e})"),
         })?;
     cfg.validate()?;
+    Ok(cfg)
+}
+
+/// Loads an `attention` checkpoint on `device`, with the model settings it was trained with.
+pub fn load_checkpoint(
+    path: &std::path::Path,
+    device: &Device,
+) -> Result<(
+    AttentionNca,
+    AttentionConfig,
+    crate::checkpoint::CheckpointMeta,
+)> {
+    let meta = crate::checkpoint::read_meta(path)?;
+    crate::checkpoint::expect_family(path, &meta, super::FAMILY)?;
+    let cfg = config_from_meta(path, &meta)?;
     let init = AttentionNca::new(&cfg, device, &mut rand::SeedableRng::seed_from_u64(0));
     let (model, meta) = crate::checkpoint::load(init, path, super::FAMILY)?;
     Ok((model, cfg, meta))

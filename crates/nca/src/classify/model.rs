@@ -85,8 +85,12 @@ impl ClassifyConfig {
     /// Checks the values a user can get wrong.
     pub fn validate(&self) -> Result<()> {
         let bad = |what: &str, why: &str| Err(NcaError::config(what, why));
-        if self.channels < self.classes + 1 {
+        // Compared without `classes + 1`, which overflows for a class count of usize::MAX.
+        if self.channels <= self.classes {
             return bad("channels", "must exceed the number of classes");
+        }
+        if self.classes < 2 || self.channels > 256 {
+            return bad("channels", "need at least 2 classes and at most 256 channels");
         }
         if !(0.0..=1.0).contains(&self.fire_rate) || self.fire_rate == 0.0 {
             return bad("fire rate", "must be in (0, 1]");
@@ -97,7 +101,7 @@ impl ClassifyConfig {
         if self.batch == 0 || self.pool < self.batch {
             return bad("batch", "must be at least 1 and at most the pool size");
         }
-        if self.fresh_per_batch + self.mutate_per_batch > self.batch {
+        if self.fresh_per_batch.saturating_add(self.mutate_per_batch) > self.batch {
             return bad("batch", "fresh + mutated members exceed the batch");
         }
         if self.hidden == 0 || self.hidden > 4096 {
@@ -185,6 +189,27 @@ pub fn loss(
     }
 }
 
+/// The validated configuration stored in a `classify` checkpoint's metadata (its `task`, or the
+/// whole config in older files), as [`load_checkpoint`] reads it; `path` is only used in error
+/// messages.
+pub fn config_from_meta(
+    path: &std::path::Path,
+    meta: &crate::checkpoint::CheckpointMeta,
+) -> Result<ClassifyConfig> {
+    let cfg_json = meta
+        .config
+        .get("task")
+        .cloned()
+        .unwrap_or(meta.config.clone());
+    let cfg: ClassifyConfig =
+        serde_json::from_value(cfg_json).map_err(|e| NcaError::Checkpoint {
+            path: path.to_path_buf(),
+            why: format!("malformed classify config ({e})"),
+        })?;
+    cfg.validate()?;
+    Ok(cfg)
+}
+
 /// Loads a `classify` checkpoint (written by training or shipped in `models/`) on `device`,
 /// with the configuration it was trained with.
 pub fn load_checkpoint(
@@ -197,18 +222,77 @@ pub fn load_checkpoint(
 )> {
     let meta = crate::checkpoint::read_meta(path)?;
     crate::checkpoint::expect_family(path, &meta, super::FAMILY)?;
-    let cfg_json = meta
-        .config
-        .get("task")
-        .cloned()
-        .unwrap_or(meta.config.clone());
-    let cfg: ClassifyConfig =
-        serde_json::from_value(cfg_json).map_err(|e| NcaError::Checkpoint {
-            path: path.to_path_buf(),
-            why: format!("malformed classify config ({e})"),
-        })?;
-    cfg.validate()?;
+    let cfg = config_from_meta(path, &meta)?;
     let init = ClassifyNca::new(&cfg, device, &mut rand::SeedableRng::seed_from_u64(0));
     let (model, meta) = crate::checkpoint::load(init, path, super::FAMILY)?;
     Ok((model, cfg, meta))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Found by `fuzz/fuzz_targets/checkpoint_meta.rs` inputs: counts near usize::MAX in a
+    /// checkpoint's config overflowed `validate`'s sums (a panic with overflow checks, a wrong
+    /// answer without) instead of being refused.
+    #[test]
+    fn validate_refuses_absurd_channel_and_class_counts() {
+        for (channels, classes) in [(1 << 40, 10), (20, 0), (20, 1)] {
+            let cfg = ClassifyConfig {
+                channels,
+                classes,
+                ..ClassifyConfig::default()
+            };
+            let e = cfg.validate().unwrap_err().to_string();
+            assert!(e.contains("channels"), "{channels}/{classes}: {e}");
+        }
+        assert!(ClassifyConfig::default().validate().is_ok());
+    }
+
+    #[test]
+    fn validate_refuses_counts_whose_sums_overflow() {
+        let cfg = ClassifyConfig {
+            classes: usize::MAX,
+            ..ClassifyConfig::default()
+        };
+        let e = cfg.validate().unwrap_err().to_string();
+        assert!(e.contains("channels"), "{e}");
+        let cfg = ClassifyConfig {
+            fresh_per_batch: usize::MAX,
+            mutate_per_batch: 1,
+            ..ClassifyConfig::default()
+        };
+        let e = cfg.validate().unwrap_err().to_string();
+        assert!(e.contains("exceed the batch"), "{e}");
+        let meta = crate::checkpoint::CheckpointMeta::new(
+            "classify",
+            0,
+            serde_json::json!({"task": {"classes": u64::MAX}}),
+        );
+        assert!(config_from_meta(std::path::Path::new("c.safetensors"), &meta).is_err());
+        // The boundaries are unchanged.
+        let ok = ClassifyConfig {
+            channels: 11,
+            classes: 10,
+            ..ClassifyConfig::default()
+        };
+        assert!(ok.validate().is_ok());
+        let bad = ClassifyConfig {
+            channels: 10,
+            ..ok.clone()
+        };
+        assert!(bad.validate().is_err());
+        assert_eq!(
+            config_from_meta(
+                std::path::Path::new("c"),
+                &crate::checkpoint::CheckpointMeta::new(
+                    "classify",
+                    0,
+                    serde_json::json!({"task": {}})
+                )
+            )
+            .unwrap(),
+            ClassifyConfig::default()
+        );
+    }
 }

@@ -29,9 +29,10 @@ const NAMED: [(&str, &str); 4] = [
 ];
 
 fn mask(counts: &[u8]) -> Option<u16> {
+    // The shift only for counts in range: `1 << n` overflows a u16 from 16 on.
     counts
         .iter()
-        .try_fold(0u16, |m, &n| (n <= 8).then_some(m | 1 << n))
+        .try_fold(0u16, |m, &n| if n <= 8 { Some(m | 1 << n) } else { None })
 }
 
 impl Rule {
@@ -302,6 +303,17 @@ mod tests {
                 .to_string()
                 .contains("count 9")
         );
+    }
+
+    /// Found by `fuzz/fuzz_targets/rule.rs`: a count of 16 or more overflowed the shift (a
+    /// panic in builds with overflow checks) instead of being refused.
+    #[test]
+    fn new_refuses_counts_too_large_to_shift() {
+        for n in [9u8, 15, 16, 115, 255] {
+            let e = Rule::new(&[3], &[2, n]).unwrap_err();
+            assert!(e.to_string().contains(&format!("count {n} ")), "{e}");
+            assert!(Rule::new(&[n], &[]).is_err());
+        }
     }
 
     #[test]

@@ -212,13 +212,12 @@ pub fn kaiming_normal<M: Module>(module: M, rng: &mut StdRng) -> M {
     module.map(&mut Init { rng })
 }
 
-/// Loads a `refine` checkpoint on `device`, with the configuration it was trained with.
-pub fn load_checkpoint(
+/// The validated configuration stored in a `refine` checkpoint's metadata (its `task`, or the
+/// whole config), as [`load_checkpoint`] reads it; `path` is only used in error messages.
+pub fn config_from_meta(
     path: &std::path::Path,
-    device: &Device,
-) -> Result<(RefineNca, RefineConfig, crate::checkpoint::CheckpointMeta)> {
-    let meta = crate::checkpoint::read_meta(path)?;
-    crate::checkpoint::expect_family(path, &meta, super::FAMILY)?;
+    meta: &crate::checkpoint::CheckpointMeta,
+) -> Result<RefineConfig> {
     let cfg_json = meta
         .config
         .get("task")
@@ -229,6 +228,17 @@ pub fn load_checkpoint(
         why: format!("malformed refine config ({e})"),
     })?;
     cfg.validate()?;
+    Ok(cfg)
+}
+
+/// Loads a `refine` checkpoint on `device`, with the configuration it was trained with.
+pub fn load_checkpoint(
+    path: &std::path::Path,
+    device: &Device,
+) -> Result<(RefineNca, RefineConfig, crate::checkpoint::CheckpointMeta)> {
+    let meta = crate::checkpoint::read_meta(path)?;
+    crate::checkpoint::expect_family(path, &meta, super::FAMILY)?;
+    let cfg = config_from_meta(path, &meta)?;
     let blank = Templates::blank(nca_data::DIGIT_SIDE);
     let init = RefineNca::new(
         &cfg,
