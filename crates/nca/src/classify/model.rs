@@ -90,7 +90,10 @@ impl ClassifyConfig {
             return bad("channels", "must exceed the number of classes");
         }
         if self.classes < 2 || self.channels > 256 {
-            return bad("channels", "need at least 2 classes and at most 256 channels");
+            return bad(
+                "channels",
+                "need at least 2 classes and at most 256 channels",
+            );
         }
         if !(0.0..=1.0).contains(&self.fire_rate) || self.fire_rate == 0.0 {
             return bad("fire rate", "must be in (0, 1]");
