@@ -67,6 +67,26 @@ fn gaussian(rng: &mut StdRng, n: usize, std: f32) -> Vec<f32> {
     (0..n).map(|_| d.sample(rng)).collect()
 }
 
+/// A state of `shape` drawn from N(0, std²), whose `channel` is 0 (dead) at a `dead` share of the
+/// cells and uniform in [dead, 1) elsewhere.
+fn random_state(
+    rng: &mut StdRng,
+    shape: [usize; 4],
+    std: f32,
+    channel: usize,
+    dead: f32,
+) -> Vec<f32> {
+    let [b, c, h, w] = shape;
+    let mut start = gaussian(rng, b * c * h * w, std);
+    for bi in 0..b {
+        for i in 0..h * w {
+            let u: f32 = rng.random();
+            start[(bi * c + channel) * h * w + i] = if u < dead { 0.0 } else { u };
+        }
+    }
+    start
+}
+
 fn classify_case(checkpoint: &Path) -> Case {
     let (model, cfg, _) =
         nca::classify::model::load_checkpoint(checkpoint, &Device::flex()).unwrap();
@@ -74,13 +94,7 @@ fn classify_case(checkpoint: &Path) -> Case {
     let [b, c, h, w] = shape;
     let mut rng = StdRng::seed_from_u64(1);
     // A pixel channel with dead (0) and alive cells, small hidden and vote channels.
-    let mut start = gaussian(&mut rng, b * c * h * w, 0.1);
-    for bi in 0..b {
-        for i in 0..h * w {
-            let u: f32 = rng.random();
-            start[bi * c * h * w + i] = if u < 0.5 { 0.0 } else { u };
-        }
-    }
+    let start = random_state(&mut rng, shape, 0.1, 0, 0.5);
     let (fire, noise) = (
         bernoulli(&mut rng, TICKS * b * h * w),
         gaussian(&mut rng, TICKS * b * (c - 1) * h * w, cfg.noise_std),
@@ -111,16 +125,10 @@ fn grow_case(checkpoint: &Path) -> Case {
     let (model, cfg, _, _) =
         nca::grow::model::load_checkpoint(checkpoint, &Device::flex()).unwrap();
     let shape = [2, cfg.channels, 20, 26];
-    let [b, c, h, w] = shape;
+    let [b, _, h, w] = shape;
     let mut rng = StdRng::seed_from_u64(2);
     // Alpha (channel 3) alive in some places, dead in others.
-    let mut start = gaussian(&mut rng, b * c * h * w, 0.2);
-    for bi in 0..b {
-        for i in 0..h * w {
-            let u: f32 = rng.random();
-            start[(bi * c + 3) * h * w + i] = if u < 0.7 { 0.0 } else { u };
-        }
-    }
+    let start = random_state(&mut rng, shape, 0.2, 3, 0.7);
     let fire = bernoulli(&mut rng, TICKS * b * h * w);
     let mut x = tensor(&start, shape);
     let mut expected = Vec::new();

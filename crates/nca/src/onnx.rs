@@ -276,12 +276,6 @@ impl GraphBuilder {
         self.binary("Mul", x, &c, out)
     }
 
-    /// `Reshape(x)` to the fixed `shape` (0 copies the input's size, -1 is inferred).
-    pub fn reshape(&mut self, x: &str, shape: Vec<i64>, out: &str) -> String {
-        let s = self.ints(&format!("{out}.shape"), shape);
-        self.push("Reshape", out, vec![x.into(), s], vec![])
-    }
-
     /// The serialised `ModelProto`.
     pub fn encode(&self) -> Result<Vec<u8>> {
         if self.outputs.is_empty() {
