@@ -8,6 +8,8 @@
 //! refine_b256 (reference: `benches/reference/refine_reference.py`). Prints
 //! one JSON object. `bash benches/run.sh` runs everything and compares (see BENCHMARKS.md).
 
+#![warn(missing_docs)]
+
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -15,15 +17,12 @@ use burn::module::Param;
 use burn::nn::conv::Conv2d;
 use burn::optim::AdamConfig;
 use burn::tensor::{Device, Tensor, TensorData};
-use nca::classify::task::{
-    draw_ticks, engine_spec as classify_spec, fresh_state, loss_and_grad, targets,
-};
-use nca::classify::{ClassifyConfig, ClassifyNca};
+use nca::ca::{Nca, StateLoss, prefix_mse_and_grad, train_step};
+use nca::classify::ClassifyConfig;
+use nca::classify::task::{fresh_state, loss_and_grad, targets};
+use nca::engine::{Engine, NcaParams, NcaSpec, TickMasks};
 use nca::grads::{GradPolicy, apply_grad_policy};
-use nca::grow::task::engine_spec as grow_spec;
-use nca::grow::{GrowConfig, GrowNca, GrowTarget};
-use nca::masks::fire_mask_values;
-use nca::sparse::{self, NcaParams, NcaSpec, TickMasks};
+use nca::grow::{GrowConfig, GrowTarget};
 use nca::update::CellMlp;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -108,16 +107,12 @@ fn classify_train(case: &Case, batch: usize) -> Res<serde_json::Value> {
     drop(test);
     let device = Device::flex().autodiff();
     let mut rng = StdRng::seed_from_u64(7);
-    let mut model = ClassifyNca::new(&cfg, &device, &mut rng);
+    let mut model = cfg.init(&device, &mut rng);
     randomise_last(&mut model.update, &mut rng, 0.02);
     let dims = [batch, h, w];
-    let ticks = draw_ticks(&mut rng, &cfg, dims);
+    let ticks = model.cfg.draw_ticks(&mut rng, cfg.ticks, dims, true);
     let target = targets(&labels, &x0, &cfg, h * w);
-    let spec = classify_spec(&cfg);
-    write_params(
-        &case.dir,
-        &sparse::params_from(Some(&model.perception), &model.update),
-    )?;
+    write_params(&case.dir, &model.params())?;
     write_f32(&case.dir.join("x0.bin"), &x0)?;
     write_f32(&case.dir.join("target.bin"), &target)?;
     write_ticks(&case.dir, &ticks)?;
@@ -127,35 +122,64 @@ fn classify_train(case: &Case, batch: usize) -> Res<serde_json::Value> {
         "threshold": cfg.alive_threshold, "lr": 1e-3, "iters": case.iters,
     });
     std::fs::write(case.dir.join("case.json"), meta.to_string())?;
+    let loss = |x: &[f32]| loss_and_grad(x, &target, &cfg, dims);
+    let run = TrainRun {
+        x0: &x0,
+        dims,
+        ticks: &ticks,
+        lr: 1e-3,
+        warmup: 2,
+    };
+    let (times, first_loss, active) = time_steps(case, model, &run, &loss)?;
+    Ok(report(case, &times, first_loss, active))
+}
 
+/// The fixed inputs of a timed training step.
+struct TrainRun<'a> {
+    x0: &'a [f32],
+    dims: [usize; 3],
+    ticks: &'a [TickMasks],
+    lr: f64,
+    warmup: usize,
+}
+
+/// Times the shipped training step ([`train_step`] on the fast engine, per-variable gradient
+/// normalisation, Adam) on fixed inputs. Returns the step times after `warmup` untimed steps,
+/// the first step's loss and the share of cells the engine computed.
+fn time_steps(
+    case: &Case,
+    mut model: Nca,
+    run: &TrainRun,
+    loss: &impl StateLoss,
+) -> Res<(Vec<f64>, f32, f32)> {
+    let spec = model.cfg.spec();
+    let active =
+        nca_fast::rollout(&spec, &model.params(), run.x0, run.dims, run.ticks, false)?.active_share;
     let mut optim = AdamConfig::new().with_epsilon(1e-8).init();
     let mut tape = None;
-    let mut times = Vec::new();
-    let mut first_loss = f32::NAN;
-    let mut active = 0.0;
-    for it in 0..case.iters + 2 {
+    let (mut times, mut first_loss) = (Vec::new(), f32::NAN);
+    for it in 0..case.iters + run.warmup {
         let t0 = Instant::now();
-        let params = sparse::params_from(Some(&model.perception), &model.update);
-        let roll = match tape.take() {
-            Some(old) => nca_fast::rollout_reusing(&spec, &params, &x0, dims, &ticks, old)?,
-            None => nca_fast::rollout(&spec, &params, &x0, dims, &ticks, true)?,
-        };
-        let (loss, d) = loss_and_grad(&roll.final_state, &target, &cfg, dims);
-        let t = roll.tape.expect("tape");
-        let (g, _) = nca_fast::backward(&spec, &params, &t, &d)?;
-        tape = Some(t);
-        let mut grads = sparse::grads_to_burn(g, Some(&model.perception), &model.update);
+        let out = train_step(
+            &model,
+            Engine::Fast,
+            run.x0,
+            run.dims,
+            run.ticks,
+            &mut tape,
+            loss,
+        )?;
+        let mut grads = out.grads;
         apply_grad_policy(&model, &mut grads, GradPolicy::PerVariable);
-        model = optim.step(1e-3, model, grads);
+        model = optim.step(run.lr, model, grads);
         if it == 0 {
-            first_loss = loss;
-            active = roll.active_share;
+            first_loss = out.loss;
         }
-        if it >= 2 {
+        if it >= run.warmup {
             times.push(t0.elapsed().as_secs_f64());
         }
     }
-    Ok(report(case, &times, first_loss, active))
+    Ok((times, first_loss, active))
 }
 
 fn report(case: &Case, times: &[f64], first_loss: f32, active: f32) -> serde_json::Value {
@@ -190,8 +214,8 @@ fn grown_lizard(case: &Case, cfg: &GrowConfig, rng: &mut StdRng) -> Res<(GrowTar
     Ok((target, state))
 }
 
-fn grow_model(cfg: &GrowConfig, device: &Device, rng: &mut StdRng) -> GrowNca {
-    let mut model = GrowNca::new(cfg, device, rng);
+fn grow_model(cfg: &GrowConfig, device: &Device, rng: &mut StdRng) -> Nca {
+    let mut model = cfg.init(device, rng);
     randomise_last(&mut model.update, rng, 0.002);
     model
 }
@@ -203,19 +227,10 @@ fn grow_train(case: &Case, batch: usize, ticks_n: usize) -> Res<serde_json::Valu
     let s = target.side;
     let x0: Vec<f32> = (0..batch).flat_map(|_| one.iter().copied()).collect();
     let device = Device::flex().autodiff();
-    let mut model = grow_model(&cfg, &device, &mut rng);
+    let model = grow_model(&cfg, &device, &mut rng);
     let dims = [batch, s, s];
-    let ticks: Vec<TickMasks> = (0..ticks_n)
-        .map(|_| TickMasks {
-            fire: fire_mask_values(&mut rng, batch, s, s, cfg.fire_rate)
-                .iter()
-                .map(|&v| v as u8)
-                .collect(),
-            noise: None,
-        })
-        .collect();
-    let spec = grow_spec(&cfg);
-    write_params(&case.dir, &sparse::params_from(None, &model.update))?;
+    let ticks = model.cfg.draw_ticks(&mut rng, ticks_n, dims, true);
+    write_params(&case.dir, &model.params())?;
     write_f32(&case.dir.join("x0.bin"), &x0)?;
     write_f32(&case.dir.join("target.bin"), &target.rgba)?;
     write_ticks(&case.dir, &ticks)?;
@@ -225,43 +240,16 @@ fn grow_train(case: &Case, batch: usize, ticks_n: usize) -> Res<serde_json::Valu
         "threshold": cfg.alive_threshold, "lr": 2e-3, "iters": case.iters,
     });
     std::fs::write(case.dir.join("case.json"), meta.to_string())?;
-
-    let mut optim = AdamConfig::new().with_epsilon(1e-8).init();
-    let mut tape = None;
-    let (mut times, mut first_loss, mut active) = (Vec::new(), f32::NAN, 0.0);
-    let n = s * s;
-    for it in 0..case.iters + 1 {
-        let t0 = Instant::now();
-        let params = sparse::params_from(None, &model.update);
-        let roll = match tape.take() {
-            Some(old) => nca_fast::rollout_reusing(&spec, &params, &x0, dims, &ticks, old)?,
-            None => nca_fast::rollout(&spec, &params, &x0, dims, &ticks, true)?,
-        };
-        let scale = 1.0 / (4 * n * batch) as f32;
-        let mut d = vec![0.0f32; roll.final_state.len()];
-        let mut loss = 0.0f64;
-        for k in 0..batch {
-            for i in 0..4 * n {
-                let si = k * cfg.channels * n + i;
-                let diff = roll.final_state[si] - target.rgba[i];
-                loss += (diff * diff) as f64;
-                d[si] = 2.0 * diff * scale;
-            }
-        }
-        let t = roll.tape.expect("tape");
-        let (g, _) = nca_fast::backward(&spec, &params, &t, &d)?;
-        tape = Some(t);
-        let mut grads = sparse::grads_to_burn(g, None, &model.update);
-        apply_grad_policy(&model, &mut grads, GradPolicy::PerVariable);
-        model = optim.step(2e-3, model, grads);
-        if it == 0 {
-            first_loss = (loss * scale as f64) as f32;
-            active = roll.active_share;
-        }
-        if it >= 1 {
-            times.push(t0.elapsed().as_secs_f64());
-        }
-    }
+    let per_state = cfg.channels * s * s;
+    let loss = |x: &[f32]| prefix_mse_and_grad(x, per_state, &target.rgba);
+    let run = TrainRun {
+        x0: &x0,
+        dims,
+        ticks: &ticks,
+        lr: 2e-3,
+        warmup: 1,
+    };
+    let (times, first_loss, active) = time_steps(case, model, &run, &loss)?;
     Ok(report(case, &times, first_loss, active))
 }
 
@@ -275,42 +263,24 @@ fn inference(case: &Case, grow: bool) -> Res<serde_json::Value> {
         let s = target.side;
         let meta = serde_json::json!({"family": "grow", "batch": 1, "height": s, "width": s,
             "channels": cfg.channels, "hidden": cfg.hidden, "threshold": cfg.alive_threshold});
-        (
-            grow_spec(&cfg),
-            sparse::params_from(None, &model.update),
-            x0,
-            [1, s, s],
-            meta,
-        )
+        (model.cfg.spec(), model.params(), x0, [1, s, s], meta)
     } else {
         let cfg = ClassifyConfig::default();
         let test = nca_data::load_split(&case.data, nca_data::SplitName::Test)?;
         let x0 = fresh_state(&test.image_f32(0), cfg.channels);
         let (h, w) = (test.rows(), test.cols());
         drop(test);
-        let mut model = ClassifyNca::new(&cfg, &device, &mut rng);
+        let mut model = cfg.init(&device, &mut rng);
         randomise_last(&mut model.update, &mut rng, 0.02);
         let meta = serde_json::json!({"family": "classify", "batch": 1, "height": h, "width": w,
             "channels": cfg.channels, "hidden": cfg.hidden, "threshold": cfg.alive_threshold});
-        (
-            classify_spec(&cfg),
-            sparse::params_from(Some(&model.perception), &model.update),
-            x0,
-            [1, h, w],
-            meta,
-        )
+        (model.cfg.spec(), model.params(), x0, [1, h, w], meta)
     };
     let ticks_n = 200;
     let [_, h, w] = dims;
-    let ticks: Vec<TickMasks> = (0..ticks_n)
-        .map(|_| TickMasks {
-            fire: fire_mask_values(&mut rng, 1, h, w, 0.5)
-                .iter()
-                .map(|&v| v as u8)
-                .collect(),
-            noise: None,
-        })
-        .collect();
+    // Both families fire at rate 0.5 and evaluate without noise.
+    let rule = GrowConfig::default().ca();
+    let ticks = rule.draw_ticks(&mut rng, ticks_n, [1, h, w], false);
     write_params(&case.dir, &params)?;
     write_f32(&case.dir.join("x0.bin"), &x0)?;
     write_ticks(&case.dir, &ticks)?;

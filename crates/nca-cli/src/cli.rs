@@ -178,7 +178,7 @@ pub enum CheckpointCommand {
     },
 }
 
-/// Options every training command shares.
+/// Options every training command shares; unset ones take the family's recipe.
 #[derive(Args, Debug)]
 pub struct TrainArgs {
     /// Total optimisation steps (a resumed run stops when this many are done in all).
@@ -190,28 +190,96 @@ pub struct TrainArgs {
     /// Continue the run in --out from its last checkpoint.
     #[arg(long)]
     pub resume: bool,
-    /// Steps between checkpoints.
-    #[arg(long, default_value_t = 500)]
-    pub checkpoint_every: usize,
-    /// Steps between metrics lines.
-    #[arg(long, default_value_t = 10)]
-    pub log_every: usize,
+    /// Initial learning rate [default: the family's paper's]; the family's drops still apply.
+    #[arg(long)]
+    pub lr: Option<f64>,
+    /// Steps (comma-separated, increasing) at which the learning rate drops ×0.1 each, instead
+    /// of the family's schedule.
+    #[arg(long, value_delimiter = ',', value_name = "STEP,...")]
+    pub lr_drops: Vec<usize>,
+    /// Steps between checkpoints [default: the family's, 500; refine 20].
+    #[arg(long)]
+    pub checkpoint_every: Option<usize>,
+    /// Steps between metrics lines [default: the family's, 10; refine 1].
+    #[arg(long)]
+    pub log_every: Option<usize>,
     /// Seed of all randomness (weights, masks, noise, sampling).
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
     /// Burn backend (flex is the CPU default; others if compiled in).
     #[arg(long)]
     pub backend: Option<String>,
-    /// Step implementation: `sparse` (exact sparse CPU engine, the default on CPU) or `burn`
-    /// (plain Burn tensors, any backend).
-    #[arg(long)]
-    pub engine: Option<String>,
+    /// Step implementation [default: fast on a CPU backend, else burn].
+    #[arg(long, value_enum)]
+    pub engine: Option<EngineArg>,
     /// Keep a copy of the model at every checkpoint in <out>/snapshots/.
     #[arg(long)]
     pub snapshots: bool,
     /// Print the final report as JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+/// Which implementation computes a step.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EngineArg {
+    /// nca-fast's exact CPU engine: sparse NCA kernels, FFT convolutions for the refiner.
+    #[value(alias = "sparse")]
+    Fast,
+    /// Plain Burn tensors and autodiff (any backend).
+    Burn,
+}
+
+impl From<EngineArg> for nca::engine::Engine {
+    fn from(e: EngineArg) -> Self {
+        match e {
+            EngineArg::Fast => Self::Fast,
+            EngineArg::Burn => Self::Burn,
+        }
+    }
+}
+
+/// A growing NCA's training regime.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ModeArg {
+    /// Always grow from the seed.
+    Growing,
+    /// Sample pool; the worst sample is replaced by the seed.
+    Persistent,
+    /// Persistent plus circular damage on the best samples.
+    Regenerating,
+}
+
+impl From<ModeArg> for nca::grow::TrainMode {
+    fn from(m: ModeArg) -> Self {
+        match m {
+            ModeArg::Growing => Self::Growing,
+            ModeArg::Persistent => Self::Persistent,
+            ModeArg::Regenerating => Self::Regenerating,
+        }
+    }
+}
+
+/// How a cell perceives its neighbourhood.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PerceptionArg {
+    /// Identity + Sobel x + Sobel y per channel.
+    Sobel,
+    /// Identity + Sobel x/y + Laplacian per channel.
+    #[value(alias = "sobel_laplacian")]
+    SobelLaplacian,
+    /// A learned 3x3 convolution.
+    Learned,
+}
+
+impl From<PerceptionArg> for nca::perceive::PerceptionKind {
+    fn from(p: PerceptionArg) -> Self {
+        match p {
+            PerceptionArg::Sobel => Self::Sobel,
+            PerceptionArg::SobelLaplacian => Self::SobelLaplacian,
+            PerceptionArg::Learned => Self::Learned,
+        }
+    }
 }
 
 /// `nca tiny ...`.
@@ -222,9 +290,6 @@ pub enum TinyCommand {
         /// Training options.
         #[command(flatten)]
         train: TrainArgs,
-        /// Learning rate.
-        #[arg(long, default_value_t = 2e-3)]
-        lr: f64,
         /// Poison the loss with NaN at this step once (demonstrates the NaN guard).
         #[arg(long, hide = true)]
         poison_at: Option<usize>,
@@ -380,12 +445,12 @@ pub enum GrowCommand {
         /// Empty cells added around the target on every side.
         #[arg(long, default_value_t = 16)]
         pad: u32,
-        /// Regime: growing, persistent or regenerating.
-        #[arg(long, default_value = "regenerating")]
-        mode: String,
-        /// Perception: sobel, sobel-laplacian or learned.
-        #[arg(long, default_value = "sobel")]
-        perception: String,
+        /// Training regime.
+        #[arg(long, value_enum, default_value = "regenerating")]
+        mode: ModeArg,
+        /// Perception.
+        #[arg(long, value_enum, default_value = "sobel")]
+        perception: PerceptionArg,
         /// Batch size.
         #[arg(long, default_value_t = 8)]
         batch: usize,

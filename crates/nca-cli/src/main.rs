@@ -4,6 +4,8 @@
 //! Failures print one line, `error: …`, and exit with status 2 (1 for internal errors); no
 //! panic message or backtrace reaches the user unless `RUST_BACKTRACE` is set.
 
+#![warn(missing_docs)]
+
 mod cli;
 mod cmd;
 mod output;
@@ -29,7 +31,10 @@ fn main() -> ExitCode {
     restore_default_sigpipe();
     install_panic_hook();
     keep_freed_memory();
-    let args = cli::Cli::parse();
+    let args = match cli::Cli::try_parse() {
+        Ok(args) => args,
+        Err(e) => return usage_error(e),
+    };
     match cmd::run(args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -37,6 +42,34 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// Help and version go to stdout as clap writes them; a usage error becomes one line (clap's
+/// message with its detail lines, without the usage and help hints) and status 2, like every
+/// other error.
+fn usage_error(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion)
+        || e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    {
+        let _ = e.print();
+        return if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+            ExitCode::from(2)
+        } else {
+            ExitCode::SUCCESS
+        };
+    }
+    let text = e.render().to_string();
+    let line: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more information"))
+        .filter(|l| !l.is_empty())
+        .collect();
+    let line = line.join(" ");
+    let msg = line.strip_prefix("error: ").unwrap_or(&line);
+    output::print_error(&msg);
+    ExitCode::from(2)
 }
 
 /// Lets `nca ... | head` end quietly when the reader closes the pipe, like other Unix tools,

@@ -99,7 +99,10 @@ fn grow_train_eval_animate_and_bad_input() {
     bad_train(&["--target", "missing.png"], "missing.png");
     std::fs::write(d.join("not.png"), b"plain text").unwrap();
     bad_train(&["--target", "not.png"], "not.png");
-    bad_train(&["--target", "circle", "--mode", "wobbly"], "unknown mode");
+    bad_train(
+        &["--target", "circle", "--mode", "wobbly"],
+        "invalid value 'wobbly'",
+    );
     bad_train(
         &["--target", "circle", "--ticks", "9..x"],
         "malformed tick range",
@@ -109,11 +112,11 @@ fn grow_train_eval_animate_and_bad_input() {
     bad_train(&["--target", "circle", "--batch", "2"], "--batch");
     bad_train(
         &["--target", "circle", "--perception", "telepathy"],
-        "unknown perception",
+        "invalid value 'telepathy'",
     );
     bad_train(
         &["--target", "circle", "--engine", "quantum"],
-        "unknown engine",
+        "invalid value 'quantum' for '--engine",
     );
     // A checkpoint of another family.
     ok(&nca(

@@ -106,7 +106,7 @@ fn classify_case(checkpoint: &Path) -> Case {
         let n = (c - 1) * b * h * w;
         let n = tensor(&noise[t * n..(t + 1) * n], [b, c - 1, h, w]);
         let alive = nca::masks::alive_threshold(x.clone(), 0, cfg.alive_threshold);
-        x = model.tick(x, alive, f, Some(n));
+        x = model.tick(x, f, Some(n), Some(&alive));
         expected.extend(values(x.clone()));
     }
     Case {
@@ -134,7 +134,7 @@ fn grow_case(checkpoint: &Path) -> Case {
     let mut expected = Vec::new();
     for t in 0..TICKS {
         let f = tensor(&fire[t * b * h * w..(t + 1) * b * h * w], [b, 1, h, w]);
-        x = model.tick(x, f, cfg.alive_threshold);
+        x = model.tick(x, f, None, None);
         expected.extend(values(x.clone()));
     }
     Case {

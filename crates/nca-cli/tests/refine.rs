@@ -72,7 +72,7 @@ fn random_checkpoint(path: &Path, width: usize) -> RefineNca {
 /// Writes one comparison case for onnx_check.py: inputs and our outputs, raw f32.
 fn write_case(dir: &Path, name: &str, model: &RefineNca, pixels: &[f32]) -> serde_json::Value {
     let b = pixels.len() / (SIDE * SIDE);
-    let outs = run_images(model, pixels, b, SIDE, nca::sparse::Engine::Burn).unwrap();
+    let outs = run_images(model, pixels, b, SIDE, nca::engine::Engine::Burn).unwrap();
     let bytes =
         |v: &mut dyn Iterator<Item = f32>| v.flat_map(f32::to_le_bytes).collect::<Vec<u8>>();
     std::fs::write(
@@ -291,7 +291,7 @@ fn bad_input_is_one_line_and_exit_2() {
     );
     assert_fails_with(
         &train(&["--steps", "2", "--engine", "quantum"]),
-        "unknown engine 'quantum'",
+        "invalid value 'quantum' for '--engine",
     );
     assert_fails_with(
         &train(&["--steps", "2", "--data", "no-such-dir"]),
@@ -329,7 +329,7 @@ fn bad_input_is_one_line_and_exit_2() {
             ],
             &d,
         ),
-        "unknown engine 'quantum'",
+        "invalid value 'quantum' for '--engine",
     );
     assert!(!d.join("runs/r").exists(), "nothing written on bad input");
     std::fs::remove_dir_all(d).unwrap();
@@ -522,7 +522,7 @@ fn checkpoint_convert_to_f16_halves_the_file_and_keeps_the_model() {
     let pixels: Vec<f32> = (0..SIDE * SIDE)
         .map(|i| ((i * 13) % 17) as f32 / 17.0)
         .collect();
-    let engine = nca::sparse::Engine::Burn;
+    let engine = nca::engine::Engine::Burn;
     let (x, y) = (
         run_images(&model, &pixels, 1, SIDE, engine).unwrap(),
         run_images(&half, &pixels, 1, SIDE, engine).unwrap(),

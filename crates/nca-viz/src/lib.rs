@@ -15,6 +15,8 @@
 //! Every fallible function returns [`VizError`], whose messages are one line; bad input is an
 //! error, never a panic.
 
+#![warn(missing_docs)]
+
 pub mod color;
 pub mod error;
 pub mod font;

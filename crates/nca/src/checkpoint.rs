@@ -282,6 +282,40 @@ pub fn load<M: Module>(model: M, path: &Path, family: &str) -> Result<(M, Checkp
     Ok((model, meta))
 }
 
+/// The part of a checkpoint's config at the first of `keys` paths that exists (each a list of
+/// object keys from the top; the whole config when none does), read as `C` (absent fields take
+/// their defaults). `what` names it in the error of a malformed one.
+pub fn config_part<C: serde::de::DeserializeOwned>(
+    path: &Path,
+    meta: &CheckpointMeta,
+    keys: &[&[&str]],
+    what: &str,
+) -> Result<C> {
+    let found = keys.iter().find_map(|k| {
+        k.iter()
+            .try_fold(&meta.config, |v, key| v.get(key))
+            .filter(|v| !v.is_null())
+    });
+    let value = found.cloned().unwrap_or_else(|| meta.config.clone());
+    serde_json::from_value(value).map_err(|e| ckpt_err(path, format!("malformed {what} ({e})")))
+}
+
+/// Loads a `family` checkpoint whole: reads its settings from the metadata with `config`, builds
+/// a model of that architecture with `build` and loads the weights into it. Every family's
+/// `load_checkpoint` is this with its own two functions.
+pub fn load_family<C, M: Module>(
+    path: &Path,
+    family: &str,
+    config: impl FnOnce(&Path, &CheckpointMeta) -> Result<C>,
+    build: impl FnOnce(&C) -> M,
+) -> Result<(M, C, CheckpointMeta)> {
+    let meta = read_meta(path)?;
+    expect_family(path, &meta, family)?;
+    let cfg = config(path, &meta)?;
+    let (model, meta) = load(build(&cfg), path, family)?;
+    Ok((model, cfg, meta))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

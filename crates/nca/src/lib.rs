@@ -1,21 +1,35 @@
-//! `nca`: Neural Cellular Automata in Rust.
+//! `nca`: Neural Cellular Automata in Rust, on Burn.
 //!
-//! The library is organised by concern:
-//! - building blocks: [`perceive`] (fixed Sobel/Laplacian or learned 3x3 perception), [`update`]
-//!   (per-cell MLP), [`masks`] (fire and alive masks), [`noise`], [`pool`] (sample pool and
-//!   damage), [`grads`] (per-variable normalisation, clipping), [`schedule`] (learning rates);
-//! - infrastructure: [`checkpoint`] (safetensors + metadata), [`onnx`] (the one ONNX
-//!   exporter: a graph builder each family describes its tick with), [`trainer`] (one trainer for every
-//!   family), [`device`] (backend selection);
-//! - families: [`life`] (classic Life-like CA) and [`tiny`] (a minimal NCA used to test the
-//!   trainer end to end).
+//! **Families.** Each lives in one module whose documentation reads like its paper's method
+//! section:
+//! - [`life`]: classic Life-like cellular automata (B/S rules, patterns, RLE);
+//! - [`grow`]: Growing NCA (grow an image from one cell, keep it, regenerate it);
+//! - [`classify`]: self-classifying MNIST digits (every cell votes for its digit);
+//! - [`refine`]: the digit refiner (50 distinct local rules rewrite a digit into its template);
+//! - [`attention`]: a convolutional-attention NCA trained on one long noisy trajectory;
+//! - [`tiny`]: the smallest complete cellular family, the template for a new one.
+//!
+//! **Layout.** The cellular families (grow, classify, tiny) are presets of one automaton,
+//! [`ca::Nca`] (perception, per-cell update MLP, fire mask, alive rule), with one training step
+//! ([`ca::train_step`]) that runs either the exact sparse CPU engine `nca-fast` or Burn
+//! autodiff ([`engine`] is the bridge between the two), and one forward runner
+//! ([`ca::Runner`]) for evaluation and animation. Every family trains through the one trainer
+//! ([`trainer`]: Adam, the family's [`trainer::Recipe`], checkpoints, `--resume`, the NaN
+//! guard, metrics) by implementing [`trainer::Task`]. Building blocks: [`perceive`], [`update`],
+//! [`masks`], [`noise`], [`pool`], [`grads`], [`schedule`], [`init`]; infrastructure:
+//! [`checkpoint`] (safetensors + metadata), [`onnx`] (the ONNX graph builder every family
+//! exports its tick with), [`run_lock`], [`device`] (backend selection).
 //!
 //! Models are Burn modules; the backend is chosen at run time by the Burn `Device`.
 
+#![warn(missing_docs)]
+
 pub mod attention;
+pub mod ca;
 pub mod checkpoint;
 pub mod classify;
 pub mod device;
+pub mod engine;
 pub mod error;
 pub mod grads;
 pub mod grow;
@@ -29,9 +43,9 @@ pub mod pool;
 pub mod refine;
 pub mod run_lock;
 pub mod schedule;
-pub mod sparse;
 pub mod update;
 
-pub use error::{NcaError, Result};
 pub mod tiny;
 pub mod trainer;
+
+pub use error::{NcaError, Result};

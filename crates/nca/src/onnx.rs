@@ -60,7 +60,7 @@ pub struct ConvWeights {
 impl ConvWeights {
     /// A Burn convolution's weights (its bias, or zeros when it has none).
     pub fn of(conv: &burn::nn::conv::Conv2d) -> Self {
-        let (weight, bias) = crate::sparse::conv_params(conv);
+        let (weight, bias) = crate::engine::conv_params(conv);
         let dims = conv.weight.val().dims().iter().map(|&d| d as i64).collect();
         Self { dims, weight, bias }
     }

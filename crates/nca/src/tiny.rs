@@ -1,27 +1,29 @@
-//! A tiny NCA used to test the trainer end to end: 4 channels on a small grid grow a disc in
-//! channel 0 from a single seed cell within a few ticks. It uses the same building blocks as the
-//! real families (Sobel perception, zero-initialised per-cell MLP, fire mask, residual update).
+//! The tiny family: the smallest complete family, and the template for a new one. Four channels
+//! on an 8x8 grid grow a disc in channel 0 from a single seed cell within a few ticks.
+//!
+//! A cellular family supplies exactly three things; everything else (the automaton, both
+//! engines, masks, Adam, schedules, checkpoints, `--resume`, the NaN guard, logs, evaluation
+//! runners, ONNX graph building) is shared:
+//!
+//! 1. its settings, serialised into checkpoints, and their [`CaConfig`] ([`TinyConfig::ca`]);
+//! 2. where a rollout starts ([`TinyTask::seed`]) and what it is scored against
+//!    ([`TinyTask::target`]), as plain arrays;
+//! 3. a [`Task`]: one step draws the start states and masks and calls [`train_step`] with a loss
+//!    of the final states; its [`Recipe`] names the default learning rate.
 
-use burn::module::Module;
-use burn::optim::GradientsParams;
-use burn::tensor::{Device, Tensor, TensorData};
+use burn::tensor::Device;
 use rand::rngs::StdRng;
 use serde::{Deserialize, Serialize};
 
+use crate::ca::{CaConfig, Nca, prefix_mse_and_grad, train_step};
+use crate::engine::{AliveRule, Engine};
 use crate::error::Result;
-use crate::masks::fire_mask;
-use crate::perceive::{FixedPerception, PerceptionKind};
-use crate::trainer::{StepOutput, Task};
-use crate::update::CellMlp;
+use crate::perceive::PerceptionKind;
+use crate::schedule::LrSchedule;
+use crate::trainer::{Recipe, StepOutput, Task};
 
-/// The tiny model: Sobel perception and a 12 → hidden → 4 per-cell MLP.
-#[derive(Module, Debug)]
-pub struct TinyNca {
-    /// Fixed perception.
-    pub perception: FixedPerception,
-    /// Per-cell update.
-    pub update: CellMlp,
-}
+/// State channels of the tiny automaton.
+const CHANNELS: usize = 4;
 
 /// Settings of the tiny task.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -50,13 +52,24 @@ impl Default for TinyConfig {
     }
 }
 
-const CHANNELS: usize = 4;
-
-impl TinyNca {
-    /// One tick: perceive, update, stochastic residual.
-    pub fn tick(&self, state: Tensor<4>, fire: Tensor<4>) -> Tensor<4> {
-        let delta = self.update.forward(self.perception.forward(state.clone()));
-        state + delta * fire
+impl TinyConfig {
+    /// The automaton: Sobel perception, a `12 → hidden → 4` update of every channel, every cell
+    /// alive (no alive rule), no residual noise.
+    pub fn ca(&self) -> CaConfig {
+        CaConfig {
+            channels: CHANNELS,
+            perception: PerceptionKind::Sobel,
+            learned_width: 0,
+            perception_relu: false,
+            hidden: vec![self.hidden],
+            update_channels: 0..CHANNELS,
+            alive: AliveRule::Static {
+                channel: 0,
+                threshold: f32::NEG_INFINITY,
+            },
+            fire_rate: self.fire_rate,
+            noise_std: 0.0,
+        }
     }
 }
 
@@ -64,8 +77,11 @@ impl TinyNca {
 pub struct TinyTask {
     /// Its settings.
     pub cfg: TinyConfig,
+    /// Which implementation computes a step.
+    pub engine: Engine,
     /// Make the loss NaN at this step, once (to test the trainer's guard).
     pub poison_at: Option<usize>,
+    tape: Option<nca_fast::Tape>,
 }
 
 impl TinyTask {
@@ -73,7 +89,9 @@ impl TinyTask {
     pub fn new(cfg: TinyConfig) -> Self {
         Self {
             cfg,
+            engine: Engine::Fast,
             poison_at: None,
+            tape: None,
         }
     }
 
@@ -85,43 +103,24 @@ impl TinyTask {
         (0..s * s)
             .map(|i| {
                 let (y, x) = ((i / s) as f32, (i % s) as f32);
-                if (x - c).powi(2) + (y - c).powi(2) <= r * r {
-                    1.0
-                } else {
-                    0.0
-                }
+                f32::from(u8::from((x - c).powi(2) + (y - c).powi(2) <= r * r))
             })
             .collect()
     }
 
-    /// The seed batch: one cell with channel 3 set at the centre.
-    pub fn seed(&self, device: &Device) -> Tensor<4> {
+    /// The seed batch `[B, 4, size, size]`: one cell with channel 3 set at the centre.
+    pub fn seed(&self) -> Vec<f32> {
         let (s, b) = (self.cfg.size, self.cfg.batch);
         let mut v = vec![0.0f32; b * CHANNELS * s * s];
         for k in 0..b {
             v[k * CHANNELS * s * s + 3 * s * s + (s / 2) * s + s / 2] = 1.0;
         }
-        Tensor::from_data(TensorData::new(v, [b, CHANNELS, s, s]), device)
-    }
-
-    /// Runs the model from the seed and returns the mean squared error of channel 0.
-    pub fn loss(&self, model: &TinyNca, rng: &mut StdRng, device: &Device) -> Tensor<1> {
-        let (s, b) = (self.cfg.size, self.cfg.batch);
-        let mut x = self.seed(device);
-        for _ in 0..self.cfg.ticks {
-            let fire = fire_mask(rng, [b, s, s], self.cfg.fire_rate, device);
-            x = model.tick(x, fire);
-        }
-        let target: Tensor<4> =
-            Tensor::<1>::from_data(TensorData::new(self.target(), [s * s]), device)
-                .reshape([1, 1, s, s]);
-        let out = x.slice([0..b, 0..1, 0..s, 0..s]);
-        (out - target).square().mean().reshape([1])
+        v
     }
 }
 
 impl Task for TinyTask {
-    type Model = TinyNca;
+    type Model = Nca;
 
     fn family(&self) -> &'static str {
         "tiny"
@@ -131,28 +130,43 @@ impl Task for TinyTask {
         serde_json::to_value(&self.cfg).expect("config serialises")
     }
 
-    fn init_model(&self, device: &Device, rng: &mut StdRng) -> TinyNca {
-        let perception = FixedPerception::new(PerceptionKind::Sobel.filters(), CHANNELS);
-        let update = CellMlp::new(
-            &[perception.out_channels(), self.cfg.hidden, CHANNELS],
-            true,
-            device,
-        );
-        crate::init::torch_default(TinyNca { perception, update }, rng)
+    fn init_model(&self, device: &Device, rng: &mut StdRng) -> Nca {
+        Nca::new(self.cfg.ca(), device, rng)
     }
 
-    fn step(&mut self, model: &TinyNca, step: usize, rng: &mut StdRng) -> Result<StepOutput> {
-        let device = model.update.layers[0].weight.val().device();
-        let mut loss = self.loss(model, rng, &device);
-        if self.poison_at == Some(step) {
-            self.poison_at = None;
-            loss = loss * f32::NAN;
+    fn recipe(&self) -> Recipe {
+        Recipe {
+            lr: LrSchedule::Constant { lr: 2e-3 },
+            ..Recipe::default()
         }
-        let value = loss.clone().into_scalar::<f32>();
-        let grads = GradientsParams::from_grads(loss.backward(), model);
+    }
+
+    /// Grows the seed for `ticks` ticks; the loss is the mean squared error of channel 0.
+    fn step(&mut self, model: &Nca, step: usize, rng: &mut StdRng) -> Result<StepOutput> {
+        let s = self.cfg.size;
+        let dims = [self.cfg.batch, s, s];
+        let masks = model.cfg.draw_ticks(rng, self.cfg.ticks, dims, true);
+        let target = self.target();
+        let poison = self.poison_at == Some(step);
+        let loss = |x: &[f32]| {
+            let (l, d) = prefix_mse_and_grad(x, CHANNELS * s * s, &target);
+            (if poison { f32::NAN } else { l }, d)
+        };
+        let out = train_step(
+            model,
+            self.engine,
+            &self.seed(),
+            dims,
+            &masks,
+            &mut self.tape,
+            &loss,
+        )?;
+        if poison {
+            self.poison_at = None;
+        }
         Ok(StepOutput {
-            loss: value,
-            grads,
+            loss: out.loss,
+            grads: out.grads,
             metrics: vec![],
         })
     }

@@ -75,6 +75,80 @@ pub trait Task {
     fn set_state(&mut self, _state: Vec<NamedArray>) -> Result<()> {
         Ok(())
     }
+    /// Whether the task has reached its own end before the step budget (default: never).
+    fn finished(&self) -> bool {
+        false
+    }
+    /// The family's training recipe (its paper's schedule and gradient policy).
+    fn recipe(&self) -> Recipe {
+        Recipe::default()
+    }
+}
+
+/// A family's training recipe: what the trainer uses unless the user overrides it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Recipe {
+    /// The learning-rate schedule.
+    pub lr: LrSchedule,
+    /// Gradient normalisation or clipping.
+    pub grad_policy: GradPolicy,
+    /// Steps between checkpoints.
+    pub checkpoint_every: usize,
+    /// Steps between metrics lines.
+    pub log_every: usize,
+}
+
+impl Default for Recipe {
+    fn default() -> Self {
+        let t = TrainerConfig::default();
+        Self {
+            lr: t.lr,
+            grad_policy: t.grad_policy,
+            checkpoint_every: t.checkpoint_every,
+            log_every: t.log_every,
+        }
+    }
+}
+
+impl Recipe {
+    /// The recipe's schedule started at `lr` instead: the same drops (a piecewise schedule's
+    /// factors), scaled.
+    pub fn with_lr(mut self, lr: f64) -> Self {
+        self.lr = match self.lr {
+            LrSchedule::Constant { .. } => LrSchedule::Constant { lr },
+            LrSchedule::Piecewise {
+                boundaries,
+                factors,
+                ..
+            } => LrSchedule::Piecewise {
+                lr,
+                boundaries,
+                factors,
+            },
+            LrSchedule::LinearDecay { from, to, steps } => LrSchedule::LinearDecay {
+                from: lr,
+                to: to * lr / from,
+                steps,
+            },
+            LrSchedule::ExponentialDecay { rate, every, .. } => {
+                LrSchedule::ExponentialDecay { lr, rate, every }
+            }
+        };
+        self
+    }
+
+    /// A trainer configuration of `steps` steps with seed `seed` following this recipe.
+    pub fn trainer_config(&self, steps: usize, seed: u64) -> TrainerConfig {
+        TrainerConfig {
+            steps,
+            lr: self.lr.clone(),
+            grad_policy: self.grad_policy,
+            checkpoint_every: self.checkpoint_every,
+            log_every: self.log_every,
+            seed,
+            ..TrainerConfig::default()
+        }
+    }
 }
 
 /// Adam's hyperparameters.
@@ -477,12 +551,25 @@ fn refuse_existing_run(dir: &Path, resume: bool) -> Result<()> {
 }
 
 /// Trains `task` as `cfg` says in the run directory `run.dir`, on the autodiff version of
-/// `device`. Returns when `cfg.steps` steps are done (in total, over all resumed chunks).
+/// `device`. Returns when `cfg.steps` steps are done (in total, over all resumed chunks) or the
+/// task says it is [finished](Task::finished).
 pub fn train<T: Task>(
     task: &mut T,
     cfg: &TrainerConfig,
     run: &RunOptions,
     device: &Device,
+) -> Result<TrainReport> {
+    train_observed(task, cfg, run, device, |_, _| Ok(()))
+}
+
+/// [`train`], calling `observe` with the task and the number of steps done before the first
+/// step and after every step (e.g. to draw snapshots); an error from it stops the run.
+pub fn train_observed<T: Task>(
+    task: &mut T,
+    cfg: &TrainerConfig,
+    run: &RunOptions,
+    device: &Device,
+    mut observe: impl FnMut(&T, usize) -> Result<()>,
 ) -> Result<TrainReport> {
     cfg.validate()?;
     let device = device.clone().autodiff();
@@ -531,7 +618,8 @@ pub fn train<T: Task>(
     let mut last_log = (Instant::now(), state.step);
     let mut chunk_start = (Instant::now(), state.wall_s);
 
-    while state.step < cfg.steps {
+    observe(task, state.step)?;
+    while state.step < cfg.steps && !task.finished() {
         let step = state.step;
         let mut rng = step_rng(cfg.seed, step, attempt);
         let out = task.step(&model, step, &mut rng)?;
@@ -567,8 +655,9 @@ pub fn train<T: Task>(
         state.wall_s = chunk_start.1 + chunk_start.0.elapsed().as_secs_f64();
         final_loss = out.loss;
         pb.set_position(state.step as u64);
+        let done = state.step == cfg.steps || task.finished();
 
-        if state.step % cfg.log_every == 0 || state.step == cfg.steps {
+        if state.step % cfg.log_every == 0 || done {
             let dt = last_log.0.elapsed().as_secs_f64();
             let sps = (state.step - last_log.1) as f64 / dt.max(1e-9);
             last_log = (Instant::now(), state.step);
@@ -586,7 +675,7 @@ pub fn train<T: Task>(
             metrics.append(&text)?;
             pb.set_message(format!("loss {:.5}  {sps:.2} steps/s", out.loss));
         }
-        if state.step % cfg.checkpoint_every == 0 || state.step == cfg.steps {
+        if state.step % cfg.checkpoint_every == 0 || done {
             save_checkpoint(dir, task, &model, &optim, &state, &full_config)?;
             if cfg.keep_snapshots {
                 let snap = dir
@@ -596,6 +685,7 @@ pub fn train<T: Task>(
                 nca_data::write_atomic(&snap, &bytes, true)?;
             }
         }
+        observe(task, state.step)?;
     }
     pb.finish_and_clear();
     Ok(TrainReport {

@@ -7,8 +7,8 @@ use burn::nn::conv::Conv2dConfig;
 use burn::tensor::{Device, Tensor, TensorData};
 use nca::attention::model::{NEIGHBOURS, OFFSETS};
 use nca::attention::{
-    AttentionConfig, AttentionNca, AttentionTarget, AttentionTrainConfig, Trajectory,
-    load_checkpoint, perturb, train_run,
+    AttentionConfig, AttentionNca, AttentionReport, AttentionTarget, AttentionTrainConfig, Start,
+    load_checkpoint, train_run,
 };
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -92,60 +92,70 @@ fn the_update_depends_only_on_the_3x3_neighbourhood() {
     }
 }
 
-/// The doc's noise test: small and large noise added to a state have the requested variance.
-#[test]
-fn added_noise_has_the_requested_variance() {
-    let dev = Device::flex();
-    let state = Tensor::<4>::zeros([1, 3, 200, 200], &dev) + 0.5;
-    let mut rng = StdRng::seed_from_u64(5);
-    let cfg = AttentionTrainConfig::default();
-    for sigma in [cfg.sigma_small, cfg.sigma_large] {
-        let d = values(perturb(state.clone(), sigma, &mut rng) - state.clone());
-        let n = d.len() as f64;
-        let mean = d.iter().map(|&v| v as f64).sum::<f64>() / n;
-        let var = d.iter().map(|&v| (v as f64 - mean).powi(2)).sum::<f64>() / n;
-        let want = (sigma as f64).powi(2);
-        assert!(
-            mean.abs() < sigma as f64 * 0.02,
-            "mean {mean} for σ {sigma}"
-        );
-        assert!((var / want - 1.0).abs() < 0.02, "variance {var} vs {want}");
-    }
-}
-
 fn red(side: usize) -> AttentionTarget {
     AttentionTarget::parse("uniform:red", side).unwrap()
+}
+
+fn run_dir(name: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("nca-attention-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    d
+}
+
+/// Trains `cfg` in a fresh directory; returns the report and the distance of the state to the
+/// target before the first step and after every step.
+fn run(cfg: &AttentionTrainConfig, side: usize, name: &str) -> (AttentionReport, Vec<f32>) {
+    let dir = run_dir(name);
+    let mut dists = Vec::new();
+    let report = train_run(
+        cfg,
+        &red(side),
+        &dir,
+        (Start::Fresh, 500),
+        &Device::flex(),
+        |t, _| {
+            dists.push(t.distance());
+            Ok(())
+        },
+    )
+    .unwrap();
+    std::fs::remove_dir_all(dir).unwrap();
+    (report, dists)
 }
 
 /// The doc's integration tests: with the default settings a uniform red 32x32 target is reached
 /// (loss below ε) within 1000 steps, and the state the next step starts from is spiked.
 #[test]
 fn uniform_red_is_reached_within_1000_steps_and_then_spiked() {
-    let cfg = AttentionTrainConfig::default();
-    let mut rng = StdRng::seed_from_u64(cfg.seed);
-    let mut t = Trajectory::new(&cfg, &red(32), &Device::flex(), &mut rng).unwrap();
-    let start = t.distance();
-    assert!(start > 0.5, "starts from standard Gaussian noise: {start}");
-    let mut reached = None;
-    let mut last = 0.0;
-    for _ in 0..1000 {
-        let before = t.distance();
-        let r = t.step(&mut rng).unwrap();
-        assert_eq!(r.spiked, r.loss < cfg.epsilon);
-        if r.spiked {
-            reached = Some((r.step, r.loss, before, t.distance()));
-            break;
-        }
-        last = r.loss;
-    }
-    let Some((step, loss, before, after)) = reached else {
-        panic!("loss never fell below ε in 1000 steps (last {last})");
+    let cfg = AttentionTrainConfig {
+        steps: 1000,
+        max_spikes: Some(1),
+        ..AttentionTrainConfig::default()
     };
+    let (report, dists) = run(&cfg, 32, "red32");
+    assert!(
+        dists[0] > 0.5,
+        "starts from standard Gaussian noise: {}",
+        dists[0]
+    );
+    let Some(step) = report.first_below_epsilon else {
+        panic!(
+            "loss never fell below ε in 1000 steps (last {})",
+            report.final_loss
+        );
+    };
+    let loss = report.losses[step - 1];
     eprintln!("first loss below ε at step {step}: {loss}");
-    assert_eq!(t.first_below_epsilon(), Some(step));
-    assert_eq!(t.spike_steps(), &[step]);
+    assert!(loss < cfg.epsilon);
+    assert!(report.losses[..step - 1].iter().all(|&l| l >= cfg.epsilon));
+    assert_eq!(
+        (report.spike_steps.as_slice(), report.steps),
+        (&[step][..], step)
+    );
+    assert_eq!(report.stopped_by, "max_spikes");
     // Before the step the state was near the target; after the spike it is σ_large away: its
     // mean squared distance is about σ_large² = 0.01, ten times ε.
+    let (before, after) = (dists[step - 1], dists[step]);
     let sl2 = cfg.sigma_large * cfg.sigma_large;
     assert!(before < 10.0 * cfg.epsilon, "near before: {before}");
     assert!(
@@ -162,15 +172,15 @@ fn without_a_spike_the_next_state_is_the_step_output() {
         steps: 3,
         ..AttentionTrainConfig::default()
     };
-    let mut rng = StdRng::seed_from_u64(1);
-    let mut t = Trajectory::new(&cfg, &red(8), &Device::flex(), &mut rng).unwrap();
-    while !t.finished() {
-        let r = t.step(&mut rng).unwrap();
-        assert!(!r.spiked);
-        assert!((t.distance() - r.loss).abs() < 1e-4 * r.loss.max(1.0));
+    let (report, dists) = run(&cfg, 8, "nospike");
+    assert_eq!((report.steps, dists.len()), (3, 4));
+    for (loss, dist) in report.losses.iter().zip(&dists[1..]) {
+        assert!(
+            (dist - loss).abs() < 1e-4 * loss.max(1.0),
+            "{dist} vs {loss}"
+        );
     }
-    assert_eq!(t.steps_done(), 3);
-    assert!(t.spike_steps().is_empty() && t.first_below_epsilon().is_none());
+    assert!(report.spike_steps.is_empty() && report.first_below_epsilon.is_none());
 }
 
 #[test]
@@ -182,12 +192,60 @@ fn the_run_stops_after_max_spikes() {
         steps: 50,
         ..AttentionTrainConfig::default()
     };
-    let mut rng = StdRng::seed_from_u64(2);
-    let mut t = Trajectory::new(&cfg, &red(6), &Device::flex(), &mut rng).unwrap();
-    while !t.finished() {
-        t.step(&mut rng).unwrap();
-    }
-    assert_eq!(t.spike_steps(), &[1, 2, 3, 4]);
+    let (report, _) = run(&cfg, 6, "maxspikes");
+    assert_eq!(report.spike_steps, [1, 2, 3, 4]);
+    assert_eq!((report.steps, report.stopped_by), (4, "max_spikes"));
+}
+
+/// A run cut short and resumed computes what an uninterrupted run does: the same losses, spike
+/// steps and final weights.
+#[test]
+fn a_resumed_run_continues_exactly() {
+    // ε so large that every step spikes: the spikes cross the resume too.
+    let cfg = AttentionTrainConfig {
+        steps: 12,
+        epsilon: 100.0,
+        ..AttentionTrainConfig::default()
+    };
+    let dev = Device::flex();
+    let whole = run_dir("whole");
+    let a = train_run(
+        &cfg,
+        &red(8),
+        &whole,
+        (Start::Fresh, 4),
+        &dev,
+        |_, _| Ok(()),
+    )
+    .unwrap();
+    let split = run_dir("split");
+    let first = AttentionTrainConfig {
+        steps: 6,
+        ..cfg.clone()
+    };
+    train_run(&first, &red(8), &split, (Start::Fresh, 4), &dev, |_, _| {
+        Ok(())
+    })
+    .unwrap();
+    let b = train_run(&cfg, &red(8), &split, (Start::Resume, 4), &dev, |_, _| {
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(b.losses, a.losses);
+    assert_eq!(b.spike_steps, a.spike_steps);
+    assert!(
+        !a.spike_steps.is_empty(),
+        "the test covers spikes across the resume"
+    );
+    let weights = |p: &std::path::Path| {
+        let (m, _, _) = load_checkpoint(p, &dev).unwrap();
+        let mut v = values(m.query.weight.val());
+        v.extend(values(m.out.weight.val()));
+        v
+    };
+    assert_eq!(weights(&a.model_path), weights(&b.model_path));
+    std::fs::remove_dir_all(whole).unwrap();
+    std::fs::remove_dir_all(split).unwrap();
 }
 
 /// `sum(f(s) · r)` for a fixed random `r`: a scalar that depends on every output.
@@ -276,8 +334,8 @@ fn a_run_writes_metrics_and_a_checkpoint_that_reloads() {
     };
     let dev = Device::flex();
     let mut seen = 0;
-    let report = train_run(&cfg, &red(8), &dir, false, &dev, |_, rec| {
-        assert_eq!(rec.map_or(0, |r| r.step), seen);
+    let report = train_run(&cfg, &red(8), &dir, (Start::Fresh, 500), &dev, |_, step| {
+        assert_eq!(step, seen);
         seen += 1;
         Ok(())
     })
@@ -300,14 +358,29 @@ fn a_run_writes_metrics_and_a_checkpoint_that_reloads() {
     // The same seed gives the same run.
     let again = std::env::temp_dir().join(format!("nca-attention-run2-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&again);
-    let r2 = train_run(&cfg, &red(8), &again, false, &dev, |_, _| Ok(())).unwrap();
+    let r2 = train_run(&cfg, &red(8), &again, (Start::Fresh, 500), &dev, |_, _| {
+        Ok(())
+    })
+    .unwrap();
     assert_eq!(r2.losses, report.losses);
     // An existing run is not replaced unless asked.
-    let e = train_run(&cfg, &red(8), &dir, false, &dev, |_, _| Ok(()))
-        .unwrap_err()
-        .to_string();
+    let e = train_run(
+        &cfg,
+        &red(8),
+        &dir,
+        (Start::Fresh, 500),
+        &dev,
+        |_, _| Ok(()),
+    )
+    .unwrap_err()
+    .to_string();
     assert!(e.contains("already holds a run"), "{e}");
-    assert!(train_run(&cfg, &red(8), &dir, true, &dev, |_, _| Ok(())).is_ok());
+    assert!(
+        train_run(&cfg, &red(8), &dir, (Start::Replace, 500), &dev, |_, _| Ok(
+            ()
+        ))
+        .is_ok()
+    );
     // Loading it as another family fails with one clear line.
     let e = nca::grow::model::load_checkpoint(&report.model_path, &dev)
         .expect_err("wrong family")

@@ -2,18 +2,14 @@
 
 use burn::module::Module;
 use burn::tensor::{Device, Tensor, TensorData};
+use nca::classify::ClassifyConfig;
 use nca::classify::task::{cell_accuracy, fresh_state, mutate_state, targets};
-use nca::classify::{ClassifyConfig, ClassifyNca};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
 #[test]
 fn paper_model_has_22499_parameters() {
-    let m = ClassifyNca::new(
-        &ClassifyConfig::default(),
-        &Device::flex(),
-        &mut StdRng::seed_from_u64(0),
-    );
+    let m = ClassifyConfig::default().init(&Device::flex(), &mut StdRng::seed_from_u64(0));
     assert_eq!(m.num_params(), 22_499);
 }
 
@@ -21,7 +17,7 @@ fn paper_model_has_22499_parameters() {
 fn tick_keeps_the_pixel_and_never_touches_dead_cells() {
     let cfg = ClassifyConfig::default();
     let dev = Device::flex();
-    let mut m = ClassifyNca::new(&cfg, &dev, &mut StdRng::seed_from_u64(1));
+    let mut m = cfg.init(&dev, &mut StdRng::seed_from_u64(1));
     // Give the last layer weights so updates are non-zero.
     m = nca::init::torch_default(m, &mut StdRng::seed_from_u64(2));
     let last = m.update.layers.pop().unwrap();
@@ -38,7 +34,12 @@ fn tick_keeps_the_pixel_and_never_touches_dead_cells() {
         &dev,
     );
     let alive = nca::masks::alive_threshold(x.clone(), 0, 0.1);
-    let y = m.tick(x.clone(), alive, Tensor::ones([1, 1, h, w], &dev), None);
+    let y = m.tick(
+        x.clone(),
+        Tensor::ones([1, 1, h, w], &dev),
+        None,
+        Some(&alive),
+    );
     let y: Vec<f32> = y.into_data().try_to_vec().unwrap();
     assert_eq!(&y[..h * w], &pixels[..], "pixel channel is immutable");
     for c in 1..20 {
@@ -82,11 +83,10 @@ fn targets_and_accuracy() {
 
 #[test]
 fn a_digit_classifies_the_same_alone_or_in_a_batch() {
-    use nca::classify::task::engine_spec;
-    use nca::sparse::{TickMasks, params_from};
+    use nca::engine::TickMasks;
     let cfg = ClassifyConfig::default();
     let mut rng = StdRng::seed_from_u64(5);
-    let mut m = ClassifyNca::new(&cfg, &Device::flex(), &mut rng);
+    let mut m = cfg.init(&Device::flex(), &mut rng);
     m = nca::init::torch_default(m, &mut rng);
     let last = m.update.layers.pop().unwrap();
     let w = last.weight.map(|t| t.ones_like().mul_scalar(0.01));
@@ -108,8 +108,8 @@ fn a_digit_classifies_the_same_alone_or_in_a_batch() {
         fresh_state(&px, cfg.channels)
     };
     let (a, b) = (digit(1), digit(2));
-    let spec = engine_spec(&cfg);
-    let params = params_from(Some(&m.perception), &m.update);
+    let spec = cfg.ca().spec();
+    let params = m.params();
     let masks_for = |n: usize, seed: u64| -> Vec<TickMasks> {
         let mut r = StdRng::seed_from_u64(seed);
         (0..10)

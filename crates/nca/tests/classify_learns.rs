@@ -6,9 +6,10 @@ use std::path::Path;
 use std::sync::Arc;
 
 use burn::tensor::Device;
+use nca::ca::Nca;
 use nca::checkpoint;
 use nca::classify::eval::{EvalOptions, evaluate};
-use nca::classify::{ClassifyConfig, ClassifyNca, ClassifyTask};
+use nca::classify::{ClassifyConfig, ClassifyTask};
 use nca::schedule::LrSchedule;
 use nca::trainer::{RunOptions, Task, TrainerConfig, model_path, train};
 use nca_data::{IdxImages, Split, SplitName, load_split};
@@ -77,7 +78,7 @@ fn learns_zeros_and_ones_well_above_chance() {
     train(&mut task, &tc, &run, &Device::flex()).unwrap();
 
     let device = Device::flex();
-    let init: ClassifyNca = task.init_model(&device, &mut StdRng::seed_from_u64(0));
+    let init: Nca = task.init_model(&device, &mut StdRng::seed_from_u64(0));
     let (model, _) = checkpoint::load(init, &model_path(&dir), "classify").unwrap();
     let opts = EvalOptions {
         ticks_before: 30,
@@ -125,7 +126,7 @@ fn eval_protocol_shapes_and_errors() {
     )
     .unwrap();
     let cfg = ClassifyConfig::default();
-    let model = ClassifyNca::new(&cfg, &Device::flex(), &mut rng);
+    let model = cfg.init(&Device::flex(), &mut rng);
     let opts = EvalOptions {
         ticks_before: 5,
         ticks_after: 4,

@@ -9,10 +9,10 @@ use burn::module::{Module, ModuleVisitor, Param};
 use burn::optim::GradientsParams;
 use burn::tensor::{Device, Tensor};
 use nca::classify::{ClassifyConfig, ClassifyTask};
+use nca::engine::Engine;
 use nca::grow::task::GrowTrainConfig;
 use nca::grow::{GrowConfig, GrowTarget, GrowTask, TrainMode};
 use nca::perceive::PerceptionKind;
-use nca::sparse::Engine;
 use nca::trainer::Task;
 use nca::update::CellMlp;
 use nca_data::{IdxImages, Split, SplitName};
@@ -130,7 +130,7 @@ fn classify_case(ticks: usize, noise_std: f32) {
         .init_model(&device, &mut StdRng::seed_from_u64(2));
     randomise_last(&mut model.update, &mut StdRng::seed_from_u64(3), 0.05);
     let mut outs = Vec::new();
-    for engine in [Engine::Sparse, Engine::Burn] {
+    for engine in [Engine::Fast, Engine::Burn] {
         let mut task =
             ClassifyTask::new(cfg.clone(), data.clone(), &mut StdRng::seed_from_u64(1)).unwrap();
         task.engine = engine;
@@ -175,7 +175,7 @@ fn grow_case(perception: PerceptionKind, ticks: usize) {
         .init_model(&device, &mut StdRng::seed_from_u64(2));
     randomise_last(&mut model.update, &mut StdRng::seed_from_u64(3), 0.1);
     let mut outs = Vec::new();
-    for engine in [Engine::Sparse, Engine::Burn] {
+    for engine in [Engine::Fast, Engine::Burn] {
         let mut task = GrowTask::new(cfg.clone(), target.clone()).unwrap();
         task.engine = engine;
         // Grow the pool a little first so the batch is not just seeds.

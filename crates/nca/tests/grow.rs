@@ -3,7 +3,7 @@
 use burn::module::Module;
 use burn::tensor::{Device, Tensor, TensorData};
 use nca::grow::task::GrowTrainConfig;
-use nca::grow::{GrowConfig, GrowNca, GrowTarget, GrowTask, TrainMode, seed_state};
+use nca::grow::{GrowConfig, GrowTarget, GrowTask, TrainMode, seed_state};
 use nca::perceive::PerceptionKind;
 use nca::schedule::LrSchedule;
 use nca::trainer::{RunOptions, TrainerConfig, train};
@@ -13,13 +13,13 @@ use rand::rngs::StdRng;
 #[test]
 fn paper_model_has_8336_parameters_and_learned_option_builds() {
     let mut rng = StdRng::seed_from_u64(0);
-    let m = GrowNca::new(&GrowConfig::default(), &Device::flex(), &mut rng);
+    let m = GrowConfig::default().init(&Device::flex(), &mut rng);
     assert_eq!(m.num_params(), 8336);
     let cfg = GrowConfig {
         perception: PerceptionKind::Learned,
         ..GrowConfig::default()
     };
-    let m = GrowNca::new(&cfg, &Device::flex(), &mut rng);
+    let m = cfg.init(&Device::flex(), &mut rng);
     assert_eq!(m.num_params(), 8336 + 16 * 48 * 9 + 48);
     let cfg = GrowConfig {
         perception: PerceptionKind::SobelLaplacian,
@@ -32,10 +32,10 @@ fn paper_model_has_8336_parameters_and_learned_option_builds() {
 fn a_fresh_model_keeps_the_seed_and_dead_cells_stay_dead() {
     let mut rng = StdRng::seed_from_u64(0);
     let dev = Device::flex();
-    let m = GrowNca::new(&GrowConfig::default(), &dev, &mut rng);
+    let m = GrowConfig::default().init(&dev, &mut rng);
     let seed = seed_state(16, 9);
     let x = Tensor::<4>::from_data(TensorData::new(seed.clone(), [1, 16, 9, 9]), &dev);
-    let y = m.tick(x, Tensor::ones([1, 1, 9, 9], &dev), 0.1);
+    let y = m.tick(x, Tensor::ones([1, 1, 9, 9], &dev), None, None);
     let y: Vec<f32> = y.into_data().try_to_vec().unwrap();
     assert_eq!(y, seed, "zero-initialised update leaves the seed unchanged");
 }

@@ -6,10 +6,10 @@ use std::sync::Arc;
 
 use burn::module::Module;
 use burn::tensor::{Device, Tensor, TensorData};
+use nca::engine::Engine;
 use nca::refine::eval::{EvalOptions, evaluate, run_images};
 use nca::refine::task::{loss_terms, template_batch};
 use nca::refine::{RefineConfig, RefineNca, RefineTask, Templates, verdict};
-use nca::sparse::Engine;
 use nca::trainer::{RunOptions, Task, TrainerConfig, train};
 use nca_data::{IdxImages, Split, SplitName};
 use rand::rngs::StdRng;
@@ -525,7 +525,7 @@ fn spectral_engine_step_equals_burn_autodiff() {
         task.engine = engine;
         task.step(&m, 1, &mut StdRng::seed_from_u64(0)).unwrap()
     };
-    let (burn, fast) = (run(Engine::Burn), run(Engine::Sparse));
+    let (burn, fast) = (run(Engine::Burn), run(Engine::Fast));
     assert!(
         (burn.loss - fast.loss).abs() < 1e-5 * burn.loss,
         "loss {} vs {}",
@@ -580,7 +580,7 @@ fn spectral_engine_images_equal_burn_images() {
     let m = model(&small_cfg(4, 1), &templates, 8);
     let pixels: Vec<f32> = (0..10).flat_map(|i| split.image_f32(i)).collect();
     let a = run_images(&m, &pixels, 10, SIDE, Engine::Burn).unwrap();
-    let b = run_images(&m, &pixels, 10, SIDE, Engine::Sparse).unwrap();
+    let b = run_images(&m, &pixels, 10, SIDE, Engine::Fast).unwrap();
     assert_eq!(a.len(), b.len());
     for (t, (x, y)) in a.iter().zip(&b).enumerate() {
         let (diff, _) = diff_and_scale(x, y);

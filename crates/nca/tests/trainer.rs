@@ -4,8 +4,9 @@ use std::path::{Path, PathBuf};
 
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::tensor::{Device, Tensor};
+use nca::ca::Nca;
 use nca::schedule::LrSchedule;
-use nca::tiny::{TinyConfig, TinyNca, TinyTask};
+use nca::tiny::{TinyConfig, TinyTask};
 use nca::trainer::{RunOptions, TrainerConfig, model_path, train};
 
 fn run_dir(name: &str) -> PathBuf {
@@ -32,7 +33,7 @@ fn opts(dir: &Path, resume: bool) -> RunOptions {
     }
 }
 
-fn params(model: &TinyNca) -> Vec<f32> {
+fn params(model: &Nca) -> Vec<f32> {
     struct All(Vec<f32>);
     impl ModuleVisitor for All {
         fn visit_float<const D: usize>(&mut self, p: &Param<Tensor<D>>) {
@@ -45,7 +46,7 @@ fn params(model: &TinyNca) -> Vec<f32> {
     all.0
 }
 
-fn load(dir: &Path) -> TinyNca {
+fn load(dir: &Path) -> Nca {
     let task = TinyTask::new(TinyConfig::default());
     let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(0);
     let init = nca::trainer::Task::init_model(&task, &Device::flex(), &mut rng);

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
 use nca::attention::{
-    AttentionConfig, AttentionTarget, AttentionTrainConfig, Trajectory, train_run,
+    AttentionConfig, AttentionTarget, AttentionTask, AttentionTrainConfig, Start, train_run,
 };
 use nca_viz::{Frame, VizError};
 
@@ -22,8 +22,8 @@ pub enum AttentionCommand {
         nca attention train --target ../shared/data/emoji/lizard.png --size 40 --steps 3000 \
         --out runs/attention-lizard\n\n\
         The run directory gets config.json, metrics.jsonl (one line per step; `nca plot` reads \
-        it), metrics.png, snapshots/step-NNNNNN.png, snapshots.png and \
-        checkpoint/model.safetensors.")]
+        it), metrics.png, snapshots/step-NNNNNN.png, snapshots.png and checkpoint/ \
+        (model.safetensors, optimizer and trajectory state: --resume continues the run).")]
     Train(AttentionTrainArgs),
     /// Export one transition to ONNX (opset 17): input state [B,C,H,W], output next_state
     /// (deterministic: no random inputs). The checkpoint's config is in the model's metadata.
@@ -81,6 +81,12 @@ pub struct AttentionTrainArgs {
     /// Burn backend (flex is the CPU default; others if compiled in).
     #[arg(long)]
     pub backend: Option<String>,
+    /// Steps between checkpoints.
+    #[arg(long, default_value_t = 500)]
+    pub checkpoint_every: usize,
+    /// Continue the run in --out from its last checkpoint (to --steps in total).
+    #[arg(long, conflicts_with = "force")]
+    pub resume: bool,
     /// Replace a run already in --out.
     #[arg(long)]
     pub force: bool,
@@ -162,13 +168,12 @@ struct Snapshots {
 }
 
 impl Snapshots {
-    fn take(&mut self, t: &Trajectory) -> Result<(), VizError> {
-        let step = t.steps_done();
-        let last = t.finished();
+    fn take(&mut self, t: &AttentionTask, step: usize) -> Result<(), VizError> {
+        let last = step == t.config().steps || nca::trainer::Task::finished(t);
         if !(step.is_multiple_of(self.every) || last) {
             return Ok(());
         }
-        let frame = state_frame(&t.state(), self.side, self.zoom)?;
+        let frame = state_frame(t.state_values(), self.side, self.zoom)?;
         let path = self.dir.join(format!("step-{step:06}.png"));
         nca_viz::save_png(&frame, &path, self.force)?;
         self.frames.push((step, frame));
@@ -219,23 +224,30 @@ fn train(a: AttentionTrainArgs) -> CmdResult {
     let target = AttentionTarget::parse(&a.target, a.size)?;
     let device = nca::device::device_for(a.backend.as_deref())?;
     let snap_dir = a.out.join("snapshots");
-    // A run already in --out is refused by `train_run` unless --force; with it, stale
-    // snapshots of the old run go first.
+    // A run already in --out is refused by `train_run` unless --force or --resume; with --force,
+    // stale snapshots of the old run go first.
     if a.force {
         clear_old_snapshots(&snap_dir);
     }
+    let start = match (a.resume, a.force) {
+        (true, _) => Start::Resume,
+        (false, true) => Start::Replace,
+        (false, false) => Start::Fresh,
+    };
     let side = target.side;
     let mut snaps = Snapshots {
         dir: snap_dir,
         side,
         zoom: (128 / side).clamp(1, 8),
         every: a.snapshot_every,
-        force: a.force,
+        // A resumed run redraws the snapshot of the step it resumes from.
+        force: a.force || a.resume,
         frames: Vec::new(),
         error: None,
     };
-    let result = train_run(&cfg, &target, &a.out, a.force, &device, |t, _| {
-        snaps.take(t).map_err(|e| {
+    let schedule = (start, a.checkpoint_every);
+    let result = train_run(&cfg, &target, &a.out, schedule, &device, |t, step| {
+        snaps.take(t, step).map_err(|e| {
             let msg = e.to_string();
             snaps.error = Some(e);
             nca::NcaError::config("snapshot", msg)
@@ -248,10 +260,11 @@ fn train(a: AttentionTrainArgs) -> CmdResult {
             None => return Err(e.into()),
         },
     };
+    let replace = a.force || a.resume;
     let sheet_path = a.out.join("snapshots.png");
-    nca_viz::save_png(&snaps.sheet(&target)?, &sheet_path, a.force)?;
+    nca_viz::save_png(&snaps.sheet(&target)?, &sheet_path, replace)?;
     let plot_path = a.out.join("metrics.png");
-    nca_viz::plot_metrics(&a.out.join("metrics.jsonl"), &plot_path, a.force)?;
+    nca_viz::plot_metrics(&a.out.join("metrics.jsonl"), &plot_path, replace)?;
 
     if a.json {
         // Through text, so that f32 values keep their short form (0.001, not 0.0010000000474…).

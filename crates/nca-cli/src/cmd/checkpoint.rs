@@ -37,13 +37,7 @@ pub fn run(c: CheckpointCommand) -> CmdResult {
                     return Err(format!("--precision must be f16 or f32, not '{other}'").into());
                 }
             };
-            if out.exists() && !force {
-                return Err(format!(
-                    "{} already exists (pass --force to overwrite)",
-                    out.display()
-                )
-                .into());
-            }
+            super::check_free(&out, force)?;
             let family = convert(&file, &out, precision, force)?;
             let bytes = |p: &Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
             if json {

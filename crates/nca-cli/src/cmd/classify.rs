@@ -2,18 +2,17 @@
 
 use std::sync::Arc;
 
-use nca::classify::eval::{EvalOptions, Runner, cell_votes, evaluate, majority};
+use nca::ca::Runner;
+use nca::classify::eval::{EvalOptions, cell_votes, evaluate, majority};
 use nca::classify::task::{fresh_state, mutate_state};
 use nca::classify::{ClassifyConfig, ClassifyTask, Loss};
-use nca::schedule::LrSchedule;
-use nca::trainer::train;
 use nca_data::{SplitName, load_split, resolve_data_dir};
 use rand::SeedableRng;
 
-use super::CmdResult;
-use super::tiny::{run_options, trainer_config};
+use super::train::{device_and_engine, train_and_report};
+use super::{CmdResult, check_free};
 use crate::cli::ClassifyCommand;
-use crate::output::{interactive, print_json, print_train_report};
+use crate::output::{interactive, print_json};
 
 pub fn run(c: ClassifyCommand) -> CmdResult {
     match c {
@@ -33,36 +32,24 @@ pub fn run(c: ClassifyCommand) -> CmdResult {
             ticks,
             cross_entropy,
         } => {
-            let (device, engine) = super::tiny::device_and_engine(&t)?;
+            let (device, engine) = device_and_engine(t.backend.as_deref(), t.engine)?;
             let dir = resolve_data_dir(data.as_deref())?;
             let mut split = load_split(&dir, SplitName::Train)?;
             if let Some(n) = limit {
                 split = split.truncated(n)?;
             }
             let cfg = ClassifyConfig {
-                batch,
-                ticks,
-                pool: (batch * 10).max(160),
-                fresh_per_batch: batch / 4,
-                mutate_per_batch: batch / 4,
                 loss: if cross_entropy {
                     Loss::CrossEntropy
                 } else {
                     Loss::L2
                 },
-                ..ClassifyConfig::default()
+                ..ClassifyConfig::with_batch(batch, ticks)
             };
             let mut rng = rand::rngs::StdRng::seed_from_u64(t.seed ^ 0x5EED);
             let mut task = ClassifyTask::new(cfg, Arc::new(split), &mut rng)?;
             task.engine = engine;
-            let lr = LrSchedule::Piecewise {
-                lr: 1e-3,
-                boundaries: vec![30_000, 70_000],
-                factors: vec![0.1, 0.01],
-            };
-            let run = run_options(&t);
-            let report = train(&mut task, &trainer_config(&t, lr), &run, &device)?;
-            print_train_report(&report, t.json);
+            train_and_report(&mut task, &t, &device)?;
         }
         ClassifyCommand::Eval {
             checkpoint,
@@ -75,13 +62,8 @@ pub fn run(c: ClassifyCommand) -> CmdResult {
             force,
             json,
         } => {
-            if let Some(p) = &plot
-                && p.exists()
-                && !force
-            {
-                return Err(
-                    format!("{} already exists (pass --force to overwrite)", p.display()).into(),
-                );
+            if let Some(p) = &plot {
+                check_free(p, force)?;
             }
             let device = nca::device::device_for(None)?;
             let (model, cfg, meta) = nca::classify::model::load_checkpoint(&checkpoint, &device)?;
@@ -280,16 +262,10 @@ fn animate(
     if a.n_stages * a.n_steps_per_stage > 100_000 {
         return Err("--n-stages × --n-steps-per-stage is absurdly large (max 100000 ticks)".into());
     }
-    if out.exists() && !a.force {
-        return Err(format!(
-            "{} already exists (pass --force to overwrite)",
-            out.display()
-        )
-        .into());
-    }
+    check_free(out, a.force)?;
     let device = nca::device::device_for(None)?;
     let (model, cfg, _) = nca::classify::model::load_checkpoint(checkpoint, &device)?;
-    let runner = Runner::new(&model, &cfg);
+    let runner = Runner::new(&model);
     let mut rng = rand::rngs::StdRng::seed_from_u64(a.seed);
     // The digits: a user image, or random test digits.
     let (mut state, h, w, test) = match input {
@@ -336,7 +312,7 @@ fn animate(
                 );
             }
         }
-        runner.tick(&mut state, dims, &mut rng)?;
+        runner.run(&mut state, dims, 1, &mut rng)?;
         frames.push(render(&state, &cfg, dims, a)?);
     }
     nca_viz::save_gif(&frames, a.fps, true, out, a.force)?;
@@ -387,11 +363,8 @@ fn curve(
     if every == 0 || limit == 0 {
         return Err("--every and --limit must be at least 1".into());
     }
-    if let Some(p) = plot
-        && p.exists()
-        && !force
-    {
-        return Err(format!("{} already exists (pass --force to overwrite)", p.display()).into());
+    if let Some(p) = plot {
+        check_free(p, force)?;
     }
     let dir = snapshots.unwrap_or_else(|| run.join("snapshots"));
     let mut snaps: Vec<(u64, std::path::PathBuf)> = std::fs::read_dir(&dir)

@@ -1,18 +1,16 @@
 //! `nca grow ...`: train and evaluate growing / persistent / regenerating NCA.
 
-use nca::grow::eval::{GrowEvalOptions, Runner, evaluate, half_cut};
+use nca::ca::Runner;
+use nca::grow::eval::{GrowEvalOptions, evaluate, half_cut};
 use nca::grow::model::load_checkpoint;
 use nca::grow::seed_state;
 use nca::grow::task::GrowTrainConfig;
-use nca::grow::{GrowConfig, GrowTarget, GrowTask, TrainMode};
-use nca::perceive::PerceptionKind;
-use nca::schedule::LrSchedule;
-use nca::trainer::train;
+use nca::grow::{GrowConfig, GrowTarget, GrowTask};
 
-use super::CmdResult;
-use super::tiny::{run_options, trainer_config};
+use super::train::{device_and_engine, train_and_report};
+use super::{CmdResult, check_free};
 use crate::cli::GrowCommand;
-use crate::output::{print_json, print_train_report};
+use crate::output::print_json;
 
 /// Parses `MIN..MAX` (or one number).
 fn parse_range(s: &str) -> Result<(usize, usize), String> {
@@ -44,9 +42,7 @@ pub fn run(c: GrowCommand) -> CmdResult {
             pool,
             ticks,
         } => {
-            let (device, engine) = super::tiny::device_and_engine(&t)?;
-            let mode: TrainMode = mode.parse()?;
-            let perception: PerceptionKind = perception.parse()?;
+            let (device, engine) = device_and_engine(t.backend.as_deref(), t.engine)?;
             let (min_ticks, max_ticks) = parse_range(&ticks)?;
             if size == 0 || size > 1024 || pad > 1024 {
                 return Err("--size must be in 1..=1024 and --pad at most 1024".into());
@@ -54,10 +50,10 @@ pub fn run(c: GrowCommand) -> CmdResult {
             let target = GrowTarget::parse(&target, size, pad)?;
             let cfg = GrowTrainConfig {
                 model: GrowConfig {
-                    perception,
+                    perception: perception.into(),
                     ..GrowConfig::default()
                 },
-                mode,
+                mode: mode.into(),
                 pool,
                 batch,
                 min_ticks,
@@ -66,14 +62,7 @@ pub fn run(c: GrowCommand) -> CmdResult {
             };
             let mut task = GrowTask::new(cfg, target)?;
             task.engine = engine;
-            let lr = LrSchedule::Piecewise {
-                lr: 2e-3,
-                boundaries: vec![2000],
-                factors: vec![0.1],
-            };
-            let run = run_options(&t);
-            let report = train(&mut task, &trainer_config(&t, lr), &run, &device)?;
-            print_train_report(&report, t.json);
+            train_and_report(&mut task, &t, &device)?;
         }
         GrowCommand::Eval {
             checkpoint,
@@ -199,11 +188,7 @@ fn animate(a: AnimateArgs) -> CmdResult {
         return Err("--every must be at least 1 and --zoom in 1..=64".into());
     }
     for p in std::iter::once(&a.out).chain(a.sheet.as_ref()) {
-        if p.exists() && !a.force {
-            return Err(
-                format!("{} already exists (pass --force to overwrite)", p.display()).into(),
-            );
-        }
+        check_free(p, a.force)?;
     }
     let device = nca::device::device_for(None)?;
     let (model, cfg, target, _) = load_checkpoint(&a.checkpoint, &device)?;
@@ -217,8 +202,8 @@ fn animate(a: AnimateArgs) -> CmdResult {
     if frames_total * s * s * a.zoom * a.zoom > 400_000_000 {
         return Err("animation too large; lower --ticks, raise --every or lower --zoom".into());
     }
-    let runner = Runner::new(&model, &cfg, s);
-    let mut rng = rand::SeedableRng::seed_from_u64(a.seed);
+    let runner = Runner::new(&model);
+    let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(a.seed);
     let mut x = seed_state(c, s);
     let frame_of = |x: &[f32], t: usize| -> Result<nca_viz::Frame, nca_viz::VizError> {
         let mut f =
@@ -235,7 +220,7 @@ fn animate(a: AnimateArgs) -> CmdResult {
         for d in damages.iter().filter(|d| d.tick == t) {
             nca::pool::damage_circle(&mut x, [c, s, s], d.x, d.y, d.r);
         }
-        runner.run(&mut x, 1, 1, &mut rng)?;
+        runner.run(&mut x, [1, s, s], 1, &mut rng)?;
         if t % a.every == 0 || a.sheet_ticks.contains(&t) {
             let f = frame_of(&x, t)?;
             if a.sheet_ticks.contains(&t) {

@@ -54,11 +54,7 @@ pub fn run(a: LifeArgs) -> CmdResult {
             )
             .into());
         }
-        if p.exists() && !a.force {
-            return Err(
-                format!("{} already exists (pass --force to overwrite)", p.display()).into(),
-            );
-        }
+        super::check_free(p, a.force)?;
     }
 
     let mut population = vec![grid.population()];

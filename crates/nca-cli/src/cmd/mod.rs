@@ -10,6 +10,7 @@ pub mod onnx;
 mod plot;
 pub mod refine;
 mod tiny;
+mod train;
 
 use crate::cli::{Cli, Command};
 
@@ -44,4 +45,17 @@ pub fn parse_size(s: &str) -> Result<(usize, usize), String> {
         return Err(format!("size '{s}' must be at least 1x1"));
     }
     Ok((w, h))
+}
+
+/// Refuses to go on when `path` exists and `--force` was not given: the one overwrite check of
+/// every command that writes a file.
+pub fn check_free(path: &std::path::Path, force: bool) -> CmdResult {
+    if path.exists() && !force {
+        return Err(format!(
+            "{} already exists (pass --force to overwrite)",
+            path.display()
+        )
+        .into());
+    }
+    Ok(())
 }

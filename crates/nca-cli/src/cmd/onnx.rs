@@ -42,13 +42,7 @@ pub fn export(
     a: &ExportOnnxArgs,
     build: impl FnOnce(&std::path::Path) -> Result<Exported, Box<dyn std::error::Error>>,
 ) -> CmdResult {
-    if a.out.exists() && !a.force {
-        return Err(format!(
-            "{} already exists (pass --force to overwrite)",
-            a.out.display()
-        )
-        .into());
-    }
+    super::check_free(&a.out, a.force)?;
     let e = build(&a.checkpoint)?;
     nca_data::write_atomic(&a.out, &e.bytes, a.force)?;
     if a.json {

@@ -5,15 +5,14 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use clap::{Args, Subcommand};
+use nca::engine::Engine;
 use nca::refine::eval::{EvalOptions, evaluate, run_images};
 use nca::refine::{RefineConfig, RefineNca, RefineTask, Templates, Verdict, verdict};
-use nca::schedule::LrSchedule;
-use nca::sparse::Engine;
-use nca::trainer::{RunOptions, TrainerConfig, train};
 use nca_data::{SplitName, load_split, resolve_data_dir};
 
-use super::CmdResult;
-use crate::output::{interactive, print_json, print_train_report};
+use super::train::{device_and_engine, train_and_report, trainer_config};
+use super::{CmdResult, check_free};
+use crate::output::{interactive, print_json};
 
 /// `nca refine ...`.
 #[derive(Subcommand, Debug)]
@@ -57,8 +56,8 @@ pub enum RefineCommand {
         #[arg(long, default_value_t = 500)]
         batch: usize,
         /// `fast` (nca-fast's spectral engine, CPU) or `burn` (the Burn backend).
-        #[arg(long, default_value = "fast")]
-        engine: String,
+        #[arg(long, value_enum, default_value = "fast")]
+        engine: crate::cli::EngineArg,
         /// Also draw accuracy and confidence per step to this PNG.
         #[arg(long, value_name = "FILE.png")]
         plot: Option<PathBuf>,
@@ -104,16 +103,10 @@ pub enum RefineCommand {
 /// `nca refine train`.
 #[derive(Args, Debug)]
 pub struct TrainArgs {
-    /// Total optimisation steps (a resumed run stops when this many are done in all). One
-    /// epoch of MNIST is 235 steps at batch 256.
-    #[arg(long)]
-    steps: usize,
-    /// Run directory: checkpoints, metrics.jsonl, config.json.
-    #[arg(long, value_name = "DIR")]
-    out: PathBuf,
-    /// Continue the run in --out from its last checkpoint.
-    #[arg(long)]
-    resume: bool,
+    /// Training options (one epoch of MNIST is 235 steps at batch 256; the learning rate
+    /// defaults to the original's 5e-4).
+    #[command(flatten)]
+    train: crate::cli::TrainArgs,
     /// Data directory holding MNIST (default: $NCA_DATA, else ~/.cache/nca).
     #[arg(long, value_name = "DIR")]
     data: Option<PathBuf>,
@@ -126,16 +119,6 @@ pub struct TrainArgs {
     /// Batch size.
     #[arg(long, default_value_t = 256)]
     batch: usize,
-    /// Adam's learning rate.
-    #[arg(long, default_value_t = 5e-4)]
-    lr: f64,
-    /// Steps (comma-separated, increasing) at which the learning rate drops ×0.1 each.
-    #[arg(long, value_delimiter = ',', value_name = "STEP,...")]
-    lr_drops: Vec<usize>,
-    /// `fast` (nca-fast's spectral engine: exact, FFT convolutions, CPU; the default on CPU) or
-    /// `burn` (Burn's autodiff on --backend).
-    #[arg(long)]
-    engine: Option<String>,
     /// With `--engine burn`: digits per forward/backward pass; a batch's gradients are summed
     /// over its micro-batches (the same step as one pass over the batch, with less memory).
     #[arg(long, default_value_t = 64)]
@@ -143,24 +126,6 @@ pub struct TrainArgs {
     /// Templates file from `nca refine templates` (default: computed from the training set).
     #[arg(long, value_name = "FILE")]
     templates: Option<PathBuf>,
-    /// Steps between checkpoints.
-    #[arg(long, default_value_t = 20)]
-    checkpoint_every: usize,
-    /// Steps between metrics lines.
-    #[arg(long, default_value_t = 1)]
-    log_every: usize,
-    /// Seed of the weights and of the order of the training digits.
-    #[arg(long, default_value_t = 42)]
-    seed: u64,
-    /// Burn backend (flex is the CPU default; others if compiled in).
-    #[arg(long)]
-    backend: Option<String>,
-    /// Keep a copy of the model at every checkpoint in <out>/snapshots/.
-    #[arg(long)]
-    snapshots: bool,
-    /// Print the final report as JSON.
-    #[arg(long)]
-    json: bool,
 }
 
 /// Runs one `nca refine` command.
@@ -188,7 +153,7 @@ pub fn run(c: RefineCommand) -> CmdResult {
             data.as_deref(),
             limit,
             batch,
-            &engine,
+            engine.into(),
             plot.as_deref(),
             force,
             json,
@@ -214,18 +179,6 @@ pub fn run(c: RefineCommand) -> CmdResult {
         ),
         RefineCommand::ExportOnnx(a) => export_onnx(&a),
     }
-}
-
-/// Refuses to go on when `path` exists and `--force` was not given.
-fn check_free(path: &Path, force: bool) -> CmdResult {
-    if path.exists() && !force {
-        return Err(format!(
-            "{} already exists (pass --force to overwrite)",
-            path.display()
-        )
-        .into());
-    }
-    Ok(())
 }
 
 /// One image as a tile: upscaled, with a caption line under it.
@@ -281,39 +234,22 @@ fn templates(
     Ok(())
 }
 
-fn train_cmd(t: TrainArgs) -> CmdResult {
+fn train_cmd(a: TrainArgs) -> CmdResult {
+    let t = &a.train;
+    let d = RefineConfig::default();
     let cfg = RefineConfig {
-        width: t.width,
-        batch: t.batch,
-        lr: t.lr,
-        ..RefineConfig::default()
+        width: a.width,
+        batch: a.batch,
+        lr: t.lr.unwrap_or(d.lr),
+        ..d
     };
     cfg.validate()?;
-    let tcfg = TrainerConfig {
-        steps: t.steps,
-        lr: if t.lr_drops.is_empty() {
-            LrSchedule::Constant { lr: t.lr }
-        } else {
-            LrSchedule::Piecewise {
-                lr: t.lr,
-                factors: (1..=t.lr_drops.len())
-                    .map(|i| 0.1f64.powi(i as i32))
-                    .collect(),
-                boundaries: t.lr_drops.clone(),
-            }
-        },
-        // The original uses plain Adam.
-        grad_policy: nca::grads::GradPolicy::None,
-        checkpoint_every: t.checkpoint_every,
-        log_every: t.log_every,
-        seed: t.seed,
-        keep_snapshots: t.snapshots,
-        ..TrainerConfig::default()
-    };
-    tcfg.validate()?;
-    let (device, engine) =
-        super::tiny::device_and_engine_for(t.backend.as_deref(), t.engine.as_deref())?;
-    let dir = resolve_data_dir(t.data.as_deref())?;
+    trainer_config(t, cfg.recipe()).validate()?;
+    if a.micro_batch == 0 {
+        return Err("--micro-batch must be at least 1".into());
+    }
+    let (device, engine) = device_and_engine(t.backend.as_deref(), t.engine)?;
+    let dir = resolve_data_dir(a.data.as_deref())?;
     let full = load_split(&dir, SplitName::Train)?;
     let ckpt = nca::trainer::model_path(&t.out);
     let templates = if t.resume && ckpt.exists() {
@@ -321,29 +257,19 @@ fn train_cmd(t: TrainArgs) -> CmdResult {
         nca::refine::load_checkpoint(&ckpt, &device)?
             .0
             .templates()?
-    } else if let Some(p) = &t.templates {
+    } else if let Some(p) = &a.templates {
         Templates::load(p)?
     } else {
         Templates::from_split(&full)?
     };
-    let split = match t.limit {
+    let split = match a.limit {
         Some(n) => full.truncated(n)?,
         None => full,
     };
-    if t.micro_batch == 0 {
-        return Err("--micro-batch must be at least 1".into());
-    }
     let mut task = RefineTask::new(cfg, templates, Arc::new(split), t.seed ^ 0x5EED)?;
-    task.micro_batch = t.micro_batch;
+    task.micro_batch = a.micro_batch;
     task.engine = engine;
-    let run = RunOptions {
-        dir: t.out.clone(),
-        resume: t.resume,
-        progress: interactive(),
-    };
-    let report = train(&mut task, &tcfg, &run, &device)?;
-    print_train_report(&report, t.json);
-    Ok(())
+    train_and_report(&mut task, t, &device)
 }
 
 fn load(checkpoint: &Path) -> Result<(RefineNca, Templates, usize), Box<dyn std::error::Error>> {
@@ -359,7 +285,7 @@ fn eval(
     data: Option<&Path>,
     limit: Option<usize>,
     batch: usize,
-    engine: &str,
+    engine: Engine,
     plot: Option<&Path>,
     force: bool,
     json: bool,
@@ -375,7 +301,6 @@ fn eval(
     let n = limit.unwrap_or(test.len()).min(test.len());
     let show = interactive() && !json;
     let started = std::time::Instant::now();
-    let engine = engine.parse::<Engine>()?;
     let opts = EvalOptions {
         limit,
         batch,
@@ -469,7 +394,7 @@ fn animate(
     let pixels = nca_data::load_digit_png(input)?;
     let (model, templates, _) = load(checkpoint)?;
     let side = templates.side;
-    let images = run_images(&model, &pixels, 1, side, Engine::Sparse)?;
+    let images = run_images(&model, &pixels, 1, side, Engine::Fast)?;
     let verdicts: Vec<Verdict> = images.iter().map(|img| verdict(img, &templates)).collect();
     let first = verdict(&pixels, &templates);
     let last = verdicts.last().cloned().unwrap_or_else(|| first.clone());

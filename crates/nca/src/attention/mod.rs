@@ -35,7 +35,9 @@
 //! loss is below ε, the state the next step starts from — the step's output — gets a large
 //! noise spike N(0, σ_large²) on every channel, which throws it off the target and simulates the
 //! start of a new trajectory. Defaults: σ_small 0.01, σ_large 0.1, ε 0.001. A run stops after a
-//! number of steps or of spikes.
+//! number of steps or of spikes. It trains on the shared trainer like every family: the
+//! trajectory's state is saved with each checkpoint, so `--resume` continues a run exactly, and
+//! the NaN guard reloads the last good checkpoint.
 //!
 //! Because the rule is the same at every cell and the gradient never looks further than one
 //! step, the model learns to pull each cell towards what its neighbourhood predicts. A uniform
@@ -44,8 +46,8 @@
 //!
 //! - [`model`]: the configuration, the attention transition and checkpoint loading;
 //! - [`target`]: uniform-colour and PNG targets;
-//! - [`train`]: the trajectory and one training step;
-//! - [`run`]: a training run on disk (config, per-step metrics, final checkpoint).
+//! - [`train`]: the trajectory as a trainer task, and one training step;
+//! - [`run`]: a training run on disk (config, per-step metrics, checkpoints, report).
 
 pub mod model;
 pub mod onnx;
@@ -54,9 +56,9 @@ pub mod target;
 pub mod train;
 
 pub use model::{AttentionConfig, AttentionNca, load_checkpoint};
-pub use run::{AttentionReport, train_run};
+pub use run::{AttentionReport, Start, train_run};
 pub use target::{AttentionTarget, parse_colour};
-pub use train::{AttentionTrainConfig, StepRecord, Trajectory, perturb};
+pub use train::{AttentionTask, AttentionTrainConfig, trainer_config};
 
 /// The family name in checkpoints.
 pub const FAMILY: &str = "attention";

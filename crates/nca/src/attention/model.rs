@@ -240,17 +240,10 @@ pub fn config_from_meta(
     path: &std::path::Path,
     meta: &crate::checkpoint::CheckpointMeta,
 ) -> Result<AttentionConfig> {
-    let model_cfg = meta
-        .config
-        .get("train")
-        .and_then(|t| t.get("model"))
-        .cloned()
-        .unwrap_or_default();
+    // Written by the shared trainer under `task`; runs from before it kept `train` at the top.
+    let keys: &[&[&str]] = &[&["task", "train", "model"], &["train", "model"]];
     let cfg: AttentionConfig =
-        serde_json::from_value(model_cfg).map_err(|e| NcaError::Checkpoint {
-            path: path.to_path_buf(),
-            why: format!("malformed attention config ({e})"),
-        })?;
+        crate::checkpoint::config_part(path, meta, keys, "attention config")?;
     cfg.validate()?;
     Ok(cfg)
 }
@@ -264,12 +257,9 @@ pub fn load_checkpoint(
     AttentionConfig,
     crate::checkpoint::CheckpointMeta,
 )> {
-    let meta = crate::checkpoint::read_meta(path)?;
-    crate::checkpoint::expect_family(path, &meta, super::FAMILY)?;
-    let cfg = config_from_meta(path, &meta)?;
-    let init = AttentionNca::new(&cfg, device, &mut rand::SeedableRng::seed_from_u64(0));
-    let (model, meta) = crate::checkpoint::load(init, path, super::FAMILY)?;
-    Ok((model, cfg, meta))
+    crate::checkpoint::load_family(path, super::FAMILY, config_from_meta, |cfg| {
+        AttentionNca::new(cfg, device, &mut rand::SeedableRng::seed_from_u64(0))
+    })
 }
 
 #[cfg(test)]

@@ -1,23 +1,28 @@
-//! A training run on disk: `config.json`, `metrics.jsonl` (one line per step, readable by
-//! `nca plot`) and the final model in `checkpoint/model.safetensors`.
-//!
-//! The family trains on a single trajectory without a pool, so there is nothing to resume from:
-//! the checkpoint is written once, at the end, for inspection and reloading.
+//! A training run on disk, through the shared trainer: `config.json`, `metrics.jsonl` (one line
+//! per step, readable by `nca plot`), checkpoints with the trajectory's state (so `--resume`
+//! continues exactly) and the model in `checkpoint/model.safetensors`.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
 use burn::module::Module;
 use burn::tensor::Device;
-use rand::SeedableRng;
-use rand::rngs::StdRng;
 use serde::Serialize;
 
 use super::target::AttentionTarget;
-use super::train::{AttentionTrainConfig, StepRecord, Trajectory};
-use crate::checkpoint::{self, CheckpointMeta};
+use super::train::{AttentionTask, AttentionTrainConfig, trainer_config};
 use crate::error::{NcaError, Result};
+use crate::trainer::{RunOptions, Task, train_observed};
+
+/// How a run starts in its directory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Start {
+    /// A new run; a directory that already holds one is refused.
+    Fresh,
+    /// A new run replacing the one in the directory.
+    Replace,
+    /// Continue the run in the directory from its last checkpoint.
+    Resume,
+}
 
 /// What a run did.
 #[derive(Clone, Debug, Serialize)]
@@ -40,106 +45,92 @@ pub struct AttentionReport {
     pub stopped_by: &'static str,
     /// Trainable parameters.
     pub params: usize,
-    /// Seconds spent in the training loop.
+    /// Seconds spent training (all chunks of a resumed run).
     pub wall_s: f64,
+    /// Times the NaN guard reloaded a checkpoint.
+    pub recoveries: usize,
     /// The final model.
     pub model_path: PathBuf,
 }
 
-/// One line of `metrics.jsonl`.
-#[derive(Serialize)]
-struct MetricsLine {
-    step: usize,
-    loss: f32,
-    /// Spikes so far.
-    spikes: usize,
-    wall_s: f64,
-}
-
 /// The model file of a run directory.
 pub fn model_path(dir: &Path) -> PathBuf {
-    dir.join("checkpoint").join("model.safetensors")
+    crate::trainer::model_path(dir)
 }
 
-/// Trains `cfg` on `target` in the run directory `dir`, on the autodiff version of `device`.
+/// Removes what a run leaves in `dir` (checkpoints, logs), for [`Start::Replace`].
+fn clear_run(dir: &Path) -> Result<()> {
+    for name in ["checkpoint", ".checkpoint.old", ".checkpoint.tmp"] {
+        let p = dir.join(name);
+        if p.exists() {
+            std::fs::remove_dir_all(&p).map_err(|e| NcaError::io(&p, e))?;
+        }
+    }
+    for name in ["metrics.jsonl", "config.json"] {
+        let p = dir.join(name);
+        if p.exists() {
+            std::fs::remove_file(&p).map_err(|e| NcaError::io(&p, e))?;
+        }
+    }
+    Ok(())
+}
+
+/// The loss of every logged step, from the run's metrics log.
+fn logged_losses(dir: &Path) -> Result<Vec<f32>> {
+    let path = dir.join("metrics.jsonl");
+    let text = std::fs::read_to_string(&path).map_err(|e| NcaError::io(&path, e))?;
+    Ok(text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter_map(|v| v.get("loss").and_then(|l| l.as_f64()))
+        .map(|l| l as f32)
+        .collect())
+}
+
+/// Trains `cfg` on `target` in the run directory `dir` on the autodiff version of `device`,
+/// checkpointing every `checkpoint_every` steps.
 ///
-/// `observe` sees the trajectory before the first step (with `None`) and after every step (with
-/// that step's record), e.g. to draw snapshots; an error from it stops the run. A directory that
-/// already holds a run is refused unless `overwrite`.
+/// `observe` sees the trajectory and the steps done before the first step and after every step
+/// (e.g. to draw snapshots); an error from it stops the run.
 pub fn train_run(
     cfg: &AttentionTrainConfig,
     target: &AttentionTarget,
     dir: &Path,
-    overwrite: bool,
+    (start, checkpoint_every): (Start, usize),
     device: &Device,
-    mut observe: impl FnMut(&Trajectory, Option<&StepRecord>) -> Result<()>,
+    observe: impl FnMut(&AttentionTask, usize) -> Result<()>,
 ) -> Result<AttentionReport> {
-    cfg.validate()?;
-    let metrics_path = dir.join("metrics.jsonl");
-    if !overwrite && (metrics_path.exists() || model_path(dir).exists()) {
-        return Err(NcaError::config(
-            "--out",
-            format!(
-                "{} already holds a run; pass --force to replace it or choose another --out",
-                dir.display()
-            ),
-        ));
+    let mut task = AttentionTask::new(cfg, target)?;
+    if start == Start::Replace {
+        clear_run(dir)?;
     }
-    std::fs::create_dir_all(dir).map_err(|e| NcaError::io(dir, e))?;
-    let config = serde_json::json!({
-        "family": super::FAMILY,
-        "train": cfg,
-        "target": {"spec": target.spec, "side": target.side},
-    });
-    let text = serde_json::to_vec_pretty(&config).expect("config serialises");
-    nca_data::write_atomic(&dir.join("config.json"), &text, true)?;
-    let file = std::fs::File::create(&metrics_path).map_err(|e| NcaError::io(&metrics_path, e))?;
-    let mut metrics = std::io::BufWriter::new(file);
-
-    let mut rng = StdRng::seed_from_u64(cfg.seed);
-    let mut traj = Trajectory::new(cfg, target, device, &mut rng)?;
-    let params = traj.model().num_params();
-    observe(&traj, None)?;
-    let start = Instant::now();
-    let mut losses = Vec::with_capacity(cfg.steps);
-    while !traj.finished() {
-        let rec = traj.step(&mut rng)?;
-        losses.push(rec.loss);
-        let line = MetricsLine {
-            step: rec.step,
-            loss: rec.loss,
-            spikes: traj.spike_steps().len(),
-            wall_s: start.elapsed().as_secs_f64(),
-        };
-        let line = serde_json::to_string(&line).expect("metrics serialise");
-        writeln!(metrics, "{line}").map_err(|e| NcaError::io(&metrics_path, e))?;
-        observe(&traj, Some(&rec))?;
-    }
-    let wall_s = start.elapsed().as_secs_f64();
-    metrics
-        .flush()
-        .map_err(|e| NcaError::io(&metrics_path, e))?;
-
-    let steps = traj.steps_done();
-    let meta = CheckpointMeta::new(super::FAMILY, steps, config);
-    let path = model_path(dir);
-    checkpoint::save(traj.model(), &meta, &path, true)?;
-    let stopped_by = if traj.spike_steps().len() >= cfg.max_spikes.unwrap_or(usize::MAX) {
-        "max_spikes"
-    } else {
-        "steps"
+    let run = RunOptions {
+        dir: dir.to_path_buf(),
+        resume: start == Start::Resume,
+        progress: false,
     };
+    let trainer = trainer_config(cfg, checkpoint_every);
+    let report = train_observed(&mut task, &trainer, &run, device, observe)?;
+    let losses = logged_losses(dir)?;
+    let params = task
+        .init_model(device, &mut rand::SeedableRng::seed_from_u64(0))
+        .num_params();
     Ok(AttentionReport {
-        steps,
+        steps: report.steps,
         final_loss: losses.last().copied().unwrap_or(f32::NAN),
         min_loss: losses.iter().copied().fold(f32::INFINITY, f32::min),
         losses,
-        spike_steps: traj.spike_steps().to_vec(),
-        first_below_epsilon: traj.first_below_epsilon(),
+        spike_steps: task.spike_steps().to_vec(),
+        first_below_epsilon: task.first_below_epsilon(),
         mean_colour_loss: target.mean_colour_mse(),
-        stopped_by,
+        stopped_by: if task.finished() {
+            "max_spikes"
+        } else {
+            "steps"
+        },
         params,
-        wall_s,
-        model_path: path,
+        wall_s: report.wall_s,
+        recoveries: report.recoveries,
+        model_path: report.model_path,
     })
 }

@@ -1,14 +1,19 @@
-//! Training on one long trajectory: small noise every step, one-step gradients, Adam, and a large
-//! noise spike whenever the state has come within ε of the target.
+//! Training on one long trajectory: small noise every step, one-step gradients, Adam (the shared
+//! trainer's), and a large noise spike whenever the state has come within ε of the target.
 
-use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use burn::optim::GradientsParams;
 use burn::tensor::{Device, Tensor, TensorData};
+use rand::SeedableRng;
 use rand::rngs::StdRng;
 use serde::{Deserialize, Serialize};
 
 use super::model::{AttentionConfig, AttentionNca};
 use super::target::AttentionTarget;
 use crate::error::{NcaError, Result};
+use crate::grads::GradPolicy;
+use crate::noise::gaussian_values;
+use crate::schedule::LrSchedule;
+use crate::trainer::{NamedArray, Recipe, StepOutput, Task, TrainerConfig};
 
 /// Training settings; defaults are the design doc's.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -87,50 +92,39 @@ impl AttentionTrainConfig {
     }
 }
 
-/// Adds N(0, σ²) noise, drawn on the CPU from `rng`, to every value of `state`.
-pub fn perturb(state: Tensor<4>, sigma: f32, rng: &mut StdRng) -> Tensor<4> {
-    if sigma == 0.0 {
-        return state;
+/// The family's recipe for the shared trainer: `steps` steps of Adam at the constant `lr`,
+/// gradients as they are, a metrics line every step, a checkpoint every `checkpoint_every`.
+pub fn trainer_config(cfg: &AttentionTrainConfig, checkpoint_every: usize) -> TrainerConfig {
+    Recipe {
+        checkpoint_every,
+        ..recipe(cfg)
     }
-    let noise = crate::noise::gaussian(rng, state.dims(), sigma, &state.device());
-    state + noise
+    .trainer_config(cfg.steps, cfg.seed)
 }
 
-/// What one training step did.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct StepRecord {
-    /// The step number, from 1.
-    pub step: usize,
-    /// Mean squared error of the step's output to the target (before the optimiser update).
-    pub loss: f32,
-    /// Whether the loss was below ε, so the state the next step starts from was spiked.
-    pub spiked: bool,
+fn recipe(cfg: &AttentionTrainConfig) -> Recipe {
+    Recipe {
+        lr: LrSchedule::Constant { lr: cfg.lr },
+        grad_policy: GradPolicy::None,
+        checkpoint_every: 500,
+        log_every: 1,
+    }
 }
 
-/// One long trajectory being trained: the model, its optimiser and the current state.
-///
-/// The state is kept detached: gradients reach the model through the current step only.
-pub struct Trajectory {
+/// One long trajectory being trained, as a [`Task`] for the shared trainer: the current state
+/// (kept detached: gradients reach the model through the current step only) and the steps at
+/// which it was spiked. Both are saved with checkpoints, so a run resumes exactly.
+pub struct AttentionTask {
     cfg: AttentionTrainConfig,
-    model: Option<AttentionNca>,
-    optim: ModuleOptimizer,
-    state: Tensor<4>,
-    target: Tensor<4>,
-    step: usize,
+    target: AttentionTarget,
+    state: Vec<f32>,
     spike_steps: Vec<usize>,
-    first_below: Option<usize>,
 }
 
-impl Trajectory {
-    /// A fresh model (weights from `rng`) and a state of N(0, `init_std`²) noise on every
-    /// channel, on the autodiff version of `device`. The target must have the model's image
-    /// channels.
-    pub fn new(
-        cfg: &AttentionTrainConfig,
-        target: &AttentionTarget,
-        device: &Device,
-        rng: &mut StdRng,
-    ) -> Result<Self> {
+impl AttentionTask {
+    /// A trajectory starting from N(0, `init_std`²) noise on every channel (drawn from a stream
+    /// derived from the seed). The target must have the model's image channels.
+    pub fn new(cfg: &AttentionTrainConfig, target: &AttentionTarget) -> Result<Self> {
         cfg.validate()?;
         let ci = cfg.model.image_channels;
         let s = target.side;
@@ -143,140 +137,175 @@ impl Trajectory {
                 ),
             ));
         }
-        let device = device.clone().autodiff();
-        let model = AttentionNca::new(&cfg.model, &device, rng);
-        let optim = AdamConfig::new().with_epsilon(1e-8).init();
-        let shape = [1, cfg.model.channels(), s, s];
-        let state = crate::noise::gaussian(rng, shape, cfg.init_std, &device);
-        let target =
-            Tensor::<4>::from_data(TensorData::new(target.rgb.clone(), [1, ci, s, s]), &device);
+        let mut rng = StdRng::seed_from_u64(cfg.seed ^ 0x5EED_57A7E);
+        let state = gaussian_values(&mut rng, cfg.model.channels() * s * s, cfg.init_std);
         Ok(Self {
             cfg: cfg.clone(),
-            model: Some(model),
-            optim,
+            target: target.clone(),
             state,
-            target,
-            step: 0,
             spike_steps: Vec::new(),
-            first_below: None,
         })
     }
 
-    /// One step of the doc's loop:
-    ///
-    /// 1. `s_prev = s + N(0, σ_small²)`;
-    /// 2. `s_next = s_prev + f(s_prev)`, gradients flowing through `f` for this step only;
-    /// 3. `loss = MSE(image channels of s_next, target)`; backpropagate; one Adam step;
-    /// 4. `s = s_next` detached, plus `N(0, σ_large²)` on every channel if `loss < ε`.
-    ///
-    /// The spike goes on the state the *next* step starts from (the doc's pseudo-code adds it
-    /// to `s_prev` and then overwrites `s_prev` with `s_next`, which would lose it).
-    pub fn step(&mut self, rng: &mut StdRng) -> Result<StepRecord> {
-        let model = self
-            .model
-            .take()
-            .expect("model is put back after every step");
-        let s_prev = perturb(self.state.clone(), self.cfg.sigma_small, rng);
-        let s_next = model.forward(s_prev);
-        let [b, _, h, w] = s_next.dims();
-        let image = s_next
-            .clone()
-            .slice([0..b, 0..self.cfg.model.image_channels, 0..h, 0..w]);
-        let loss = (image - self.target.clone()).square().mean();
-        let value = loss.clone().into_scalar::<f32>();
-        self.step += 1;
-        if !value.is_finite() {
-            self.model = Some(model);
-            return Err(NcaError::Diverged(format!(
-                "non-finite loss at step {} (try a lower --lr)",
-                self.step
-            )));
-        }
-        let grads = GradientsParams::from_grads(loss.backward(), &model);
-        self.model = Some(self.optim.step(self.cfg.lr, model, grads));
-        let mut next = s_next.detach();
-        let spiked = value < self.cfg.epsilon;
-        if spiked {
-            next = perturb(next, self.cfg.sigma_large, rng);
-            self.spike_steps.push(self.step);
-            self.first_below.get_or_insert(self.step);
-        }
-        self.state = next;
-        Ok(StepRecord {
-            step: self.step,
-            loss: value,
-            spiked,
-        })
-    }
-
-    /// Whether the run is over: `steps` done or `max_spikes` spikes made.
-    pub fn finished(&self) -> bool {
-        self.step >= self.cfg.steps
-            || self
-                .cfg
-                .max_spikes
-                .is_some_and(|k| self.spike_steps.len() >= k)
-    }
-
-    /// The model as trained so far.
-    pub fn model(&self) -> &AttentionNca {
-        self.model
-            .as_ref()
-            .expect("model is put back after every step")
-    }
-
-    /// The current state `[1, C, H, W]` (the one the next step starts from), as a tensor.
-    pub fn state_tensor(&self) -> Tensor<4> {
-        self.state.clone()
-    }
-
-    /// The current state, channel-major values (`C × side × side`).
-    pub fn state(&self) -> Vec<f32> {
-        self.state
-            .clone()
-            .into_data()
-            .try_to_vec()
-            .expect("state is f32")
+    /// The current state, channel-major (`C × side × side`): the one the next step starts from.
+    pub fn state_values(&self) -> &[f32] {
+        &self.state
     }
 
     /// Mean squared error of the current state's image channels to the target.
     pub fn distance(&self) -> f32 {
-        let [b, _, h, w] = self.state.dims();
-        let image = self
-            .state
-            .clone()
-            .slice([0..b, 0..self.cfg.model.image_channels, 0..h, 0..w]);
-        (image - self.target.clone())
-            .square()
-            .mean()
-            .into_scalar::<f32>()
+        let n = self.target.rgb.len();
+        let sum: f64 = self.state[..n]
+            .iter()
+            .zip(&self.target.rgb)
+            .map(|(a, t)| ((a - t) * (a - t)) as f64)
+            .sum();
+        (sum / n as f64) as f32
     }
 
-    /// Steps done.
-    pub fn steps_done(&self) -> usize {
-        self.step
-    }
-
-    /// The steps whose loss was below ε, each followed by a spike.
+    /// The steps (numbered from 1) whose loss was below ε, each followed by a spike.
     pub fn spike_steps(&self) -> &[usize] {
         &self.spike_steps
     }
 
     /// The first step whose loss was below ε.
     pub fn first_below_epsilon(&self) -> Option<usize> {
-        self.first_below
+        self.spike_steps.first().copied()
     }
 
     /// The settings.
     pub fn config(&self) -> &AttentionTrainConfig {
         &self.cfg
     }
+
+    /// The target.
+    pub fn target(&self) -> &AttentionTarget {
+        &self.target
+    }
+}
+
+impl Task for AttentionTask {
+    type Model = AttentionNca;
+
+    fn family(&self) -> &'static str {
+        super::FAMILY
+    }
+
+    fn config(&self) -> serde_json::Value {
+        serde_json::json!({
+            "train": self.cfg,
+            "target": {"spec": self.target.spec, "side": self.target.side},
+        })
+    }
+
+    fn init_model(&self, device: &Device, rng: &mut StdRng) -> AttentionNca {
+        AttentionNca::new(&self.cfg.model, device, rng)
+    }
+
+    /// One step of the doc's loop:
+    ///
+    /// 1. `s_prev = s + N(0, σ_small²)`;
+    /// 2. `s_next = s_prev + f(s_prev)`, gradients flowing through `f` for this step only;
+    /// 3. `loss = MSE(image channels of s_next, target)` (the trainer then takes one Adam step);
+    /// 4. `s = s_next` detached, plus `N(0, σ_large²)` on every channel if `loss < ε`.
+    ///
+    /// The spike goes on the state the *next* step starts from (the doc's pseudo-code adds it
+    /// to `s_prev` and then overwrites `s_prev` with `s_next`, which would lose it).
+    fn step(&mut self, model: &AttentionNca, step: usize, rng: &mut StdRng) -> Result<StepOutput> {
+        let device = model.query.weight.val().device();
+        let (ci, s) = (self.cfg.model.image_channels, self.target.side);
+        let shape = [1, self.cfg.model.channels(), s, s];
+        let mut s_prev = self.state.clone();
+        for (v, n) in
+            s_prev
+                .iter_mut()
+                .zip(gaussian_values(rng, self.state.len(), self.cfg.sigma_small))
+        {
+            *v += n;
+        }
+        let s_next = model.forward(Tensor::from_data(TensorData::new(s_prev, shape), &device));
+        let image = s_next.clone().slice([0..1, 0..ci, 0..s, 0..s]);
+        let target = Tensor::<4>::from_data(
+            TensorData::new(self.target.rgb.clone(), [1, ci, s, s]),
+            &device,
+        );
+        let loss = (image - target).square().mean();
+        let value = loss.clone().into_scalar::<f32>();
+        let grads = GradientsParams::from_grads(loss.backward(), model);
+        let mut next: Vec<f32> = s_next
+            .detach()
+            .into_data()
+            .convert::<f32>()
+            .try_to_vec()
+            .map_err(|e| NcaError::config("state", format!("{e:?}")))?;
+        let spiked = value < self.cfg.epsilon;
+        if spiked {
+            for (v, n) in
+                next.iter_mut()
+                    .zip(gaussian_values(rng, self.state.len(), self.cfg.sigma_large))
+            {
+                *v += n;
+            }
+            self.spike_steps.push(step + 1);
+        }
+        self.state = next;
+        Ok(StepOutput {
+            loss: value,
+            grads,
+            metrics: vec![
+                ("spiked".into(), f64::from(u8::from(spiked))),
+                ("spikes".into(), self.spike_steps.len() as f64),
+            ],
+        })
+    }
+
+    fn state(&self) -> Vec<NamedArray> {
+        let s = self.target.side;
+        vec![
+            NamedArray {
+                name: "state".into(),
+                shape: vec![1, self.cfg.model.channels(), s, s],
+                data: self.state.clone(),
+            },
+            NamedArray {
+                name: "spike_steps".into(),
+                shape: vec![self.spike_steps.len()],
+                // Exact: steps are at most 10^7 < 2^24.
+                data: self.spike_steps.iter().map(|&k| k as f32).collect(),
+            },
+        ]
+    }
+
+    fn set_state(&mut self, state: Vec<NamedArray>) -> Result<()> {
+        for a in state {
+            match a.name.as_str() {
+                "state" if a.data.len() == self.state.len() => self.state = a.data,
+                "spike_steps" => self.spike_steps = a.data.iter().map(|&k| k as usize).collect(),
+                _ => {
+                    return Err(NcaError::config(
+                        "task state",
+                        format!("'{}' does not fit this configuration", a.name),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn recipe(&self) -> Recipe {
+        recipe(&self.cfg)
+    }
+
+    fn finished(&self) -> bool {
+        self.cfg
+            .max_spikes
+            .is_some_and(|k| self.spike_steps.len() >= k)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rand::SeedableRng;
 
     #[test]
     fn doc_defaults_and_validation() {
@@ -320,15 +349,10 @@ mod tests {
             side: 4,
             rgb: vec![0.0; 10],
         };
-        let e = Trajectory::new(
-            &AttentionTrainConfig::default(),
-            &t,
-            &Device::flex(),
-            &mut StdRng::seed_from_u64(0),
-        )
-        .err()
-        .expect("refused")
-        .to_string();
+        let e = AttentionTask::new(&AttentionTrainConfig::default(), &t)
+            .err()
+            .expect("refused")
+            .to_string();
         assert!(e.contains("target"), "{e}");
     }
 }

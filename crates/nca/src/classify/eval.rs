@@ -9,11 +9,10 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde::Serialize;
 
-use super::model::{ClassifyConfig, ClassifyNca};
-use super::task::{engine_spec, fresh_state, mutate_state, vote};
+use super::model::ClassifyConfig;
+use super::task::{fresh_state, mutate_state, vote};
+use crate::ca::{Nca, Runner};
 use crate::error::{NcaError, Result};
-use crate::masks::fire_mask_values;
-use crate::sparse::{self, NcaParams, NcaSpec, TickMasks};
 
 /// Evaluation settings.
 #[derive(Clone, Debug)]
@@ -86,62 +85,30 @@ fn score(states: &[f32], labels: &[u8], cfg: &ClassifyConfig, hw: usize) -> (usi
     (right, alive, agree)
 }
 
-/// A model in the engine's terms, ready to run ticks on batches of digits.
-pub struct Runner<'a> {
-    spec: NcaSpec,
-    params: NcaParams,
-    cfg: &'a ClassifyConfig,
-}
-
-impl<'a> Runner<'a> {
-    /// Prepares `model` (trained with `cfg`) for the engine.
-    pub fn new(model: &ClassifyNca, cfg: &'a ClassifyConfig) -> Self {
-        Self {
-            spec: engine_spec(cfg),
-            params: sparse::params_from(Some(&model.perception), &model.update),
-            cfg,
-        }
+/// Runs one tick per entry of `sums` on `state`, adding each tick's counts to its entry.
+fn run_scored(
+    runner: &Runner,
+    cfg: &ClassifyConfig,
+    (state, labels): (&mut Vec<f32>, &[u8]),
+    dims: [usize; 3],
+    rng: &mut StdRng,
+    sums: &mut [(usize, usize, usize)],
+) -> Result<()> {
+    let [_, h, w] = dims;
+    for sum in sums.iter_mut() {
+        runner.run(state, dims, 1, rng)?;
+        let (r, a, g) = score(state, labels, cfg, h * w);
+        sum.0 += r;
+        sum.1 += a;
+        sum.2 += g;
     }
-
-    /// Runs one tick on `state` (`dims` = batch, height, width), fire masks from `rng`.
-    pub fn tick(&self, state: &mut Vec<f32>, dims: [usize; 3], rng: &mut StdRng) -> Result<()> {
-        let [b, h, w] = dims;
-        let fire = fire_mask_values(rng, b, h, w, self.cfg.fire_rate)
-            .iter()
-            .map(|&v| v as u8)
-            .collect();
-        let tick = [TickMasks { fire, noise: None }];
-        let roll = nca_fast::rollout(&self.spec, &self.params, state, dims, &tick, false)
-            .map_err(sparse::engine_err)?;
-        *state = roll.final_state;
-        Ok(())
-    }
-
-    /// Runs one tick per entry of `sums` on `state`, adding each tick's counts to its entry.
-    fn run_ticks(
-        &self,
-        state: &mut Vec<f32>,
-        labels: &[u8],
-        dims: [usize; 3],
-        rng: &mut StdRng,
-        sums: &mut [(usize, usize, usize)],
-    ) -> Result<()> {
-        let [_, h, w] = dims;
-        for sum in sums.iter_mut() {
-            self.tick(state, dims, rng)?;
-            let (r, a, g) = score(state, labels, self.cfg, h * w);
-            sum.0 += r;
-            sum.1 += a;
-            sum.2 += g;
-        }
-        Ok(())
-    }
+    Ok(())
 }
 
 /// Runs the paper's protocol on `test` and reports per-tick accuracy and agreement.
 /// `on_batch` is called with the number of digits done (for progress output).
 pub fn evaluate(
-    model: &ClassifyNca,
+    model: &Nca,
     cfg: &ClassifyConfig,
     test: &Split,
     opts: &EvalOptions,
@@ -157,7 +124,7 @@ pub fn evaluate(
             "at least one tick before the mutation",
         ));
     }
-    let runner = Runner::new(model, cfg);
+    let runner = Runner::new(model);
     let (h, w) = (test.rows(), test.cols());
     let total = opts.ticks_before + opts.ticks_after;
     let mut sums = vec![(0usize, 0usize, 0usize); total];
@@ -172,9 +139,10 @@ pub fn evaluate(
             labels.push(test.label(i));
         }
         let dims = [b, h, w];
-        runner.run_ticks(
-            &mut state,
-            &labels,
+        run_scored(
+            &runner,
+            cfg,
+            (&mut state, &labels),
             dims,
             &mut rng,
             &mut sums[..opts.ticks_before],
@@ -197,9 +165,10 @@ pub fn evaluate(
                 );
                 labels[k] = test.label(other);
             }
-            runner.run_ticks(
-                &mut state,
-                &labels,
+            run_scored(
+                &runner,
+                cfg,
+                (&mut state, &labels),
                 dims,
                 &mut rng,
                 &mut sums[opts.ticks_before..],

@@ -30,7 +30,7 @@ pub mod model;
 pub mod onnx;
 pub mod task;
 
-pub use model::{ClassifyConfig, ClassifyNca, Loss};
+pub use model::{ClassifyConfig, Loss};
 pub use task::ClassifyTask;
 
 /// The family name in checkpoints.

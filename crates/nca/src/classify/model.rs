@@ -1,15 +1,16 @@
-//! The self-classifying NCA: learned 3x3 perception, per-cell MLP, masked noisy residual update.
+//! The self-classifying NCA as a preset of the shared automaton ([`crate::ca`]): 20 channels
+//! (the digit's pixel, 9 hidden, 10 votes), a learned 3x3 perception of width 80 with ReLU, an
+//! 80-wide update MLP writing every channel but the pixel, fire rate 0.5, residual noise
+//! N(0, 0.02²) in training, and the static alive rule: a cell lives where its pixel exceeds 0.1.
 
-use burn::module::Module;
-use burn::nn::conv::Conv2d;
-use burn::tensor::activation::{log_softmax, relu};
-use burn::tensor::{Device, Tensor};
+use burn::tensor::Device;
 use rand::rngs::StdRng;
 use serde::{Deserialize, Serialize};
 
+use crate::ca::{CaConfig, Nca};
+use crate::engine::AliveRule;
 use crate::error::{NcaError, Result};
-use crate::perceive::learned_perception;
-use crate::update::CellMlp;
+use crate::perceive::PerceptionKind;
 
 /// Training loss on the vote channels.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -72,6 +73,42 @@ impl Default for ClassifyConfig {
 }
 
 impl ClassifyConfig {
+    /// The automaton these settings describe.
+    pub fn ca(&self) -> CaConfig {
+        CaConfig {
+            channels: self.channels,
+            perception: PerceptionKind::Learned,
+            learned_width: self.hidden,
+            perception_relu: true,
+            hidden: vec![self.hidden],
+            update_channels: 1..self.channels,
+            alive: AliveRule::Static {
+                channel: 0,
+                threshold: self.alive_threshold,
+            },
+            fire_rate: self.fire_rate,
+            noise_std: self.noise_std,
+        }
+    }
+
+    /// A fresh model, weights drawn from `rng`.
+    pub fn init(&self, device: &Device, rng: &mut StdRng) -> Nca {
+        Nca::new(self.ca(), device, rng)
+    }
+
+    /// The paper's settings at another batch size: the pool holds ten batches (at least 160
+    /// states), a quarter of each batch is fresh digits and a quarter mutated ones.
+    pub fn with_batch(batch: usize, ticks: usize) -> Self {
+        Self {
+            batch,
+            ticks,
+            pool: (batch * 10).max(160),
+            fresh_per_batch: batch / 4,
+            mutate_per_batch: batch / 4,
+            ..Self::default()
+        }
+    }
+
     /// Channels the network writes (all but the pixel).
     pub fn update_channels(&self) -> usize {
         self.channels - 1
@@ -114,84 +151,6 @@ impl ClassifyConfig {
     }
 }
 
-/// The network: perception conv (3x3, C → hidden, ReLU) and MLP (hidden → hidden ReLU → C-1).
-#[derive(Module, Debug)]
-pub struct ClassifyNca {
-    /// Learned 3x3 perception.
-    pub perception: Conv2d,
-    /// Per-cell update.
-    pub update: CellMlp,
-}
-
-impl ClassifyNca {
-    /// A model for `cfg`; weights drawn from `rng` (PyTorch's default init), last layer zero.
-    pub fn new(cfg: &ClassifyConfig, device: &Device, rng: &mut StdRng) -> Self {
-        let model = Self {
-            perception: learned_perception(cfg.channels, cfg.hidden, device),
-            update: CellMlp::new(
-                &[cfg.hidden, cfg.hidden, cfg.update_channels()],
-                true,
-                device,
-            ),
-        };
-        crate::init::torch_default(model, rng)
-    }
-
-    /// The proposed update `[B, C-1, H, W]` of every cell (before noise and masks).
-    pub fn delta(&self, state: Tensor<4>) -> Tensor<4> {
-        self.update.forward(relu(self.perception.forward(state)))
-    }
-
-    /// One tick. `alive` and `fire` are `[B, 1, H, W]` 0/1 masks, `noise` is `[B, C-1, H, W]`
-    /// (or `None`). The pixel channel is kept; the others get `(delta + noise) · fire · alive`.
-    pub fn tick(
-        &self,
-        state: Tensor<4>,
-        alive: Tensor<4>,
-        fire: Tensor<4>,
-        noise: Option<Tensor<4>>,
-    ) -> Tensor<4> {
-        let [b, c, h, w] = state.dims();
-        let mut dx = self.delta(state.clone());
-        if let Some(n) = noise {
-            dx = dx + n;
-        }
-        let pixel = state.clone().slice([0..b, 0..1, 0..h, 0..w]);
-        let rest = state.slice([0..b, 1..c, 0..h, 0..w]);
-        Tensor::cat(vec![pixel, rest + dx * (fire * alive)], 1)
-    }
-}
-
-/// The vote channels `[B, classes, H, W]` of a state.
-pub fn votes(state: Tensor<4>, cfg: &ClassifyConfig) -> Tensor<4> {
-    let [b, c, h, w] = state.dims();
-    state.slice([0..b, cfg.first_class_channel()..c, 0..h, 0..w])
-}
-
-/// The training loss of final states against `target` (one-hot `[B, classes, H, W]`, zero at
-/// dead cells), averaged over the batch. L2 is the paper's `Σ (y - ŷ)² / 2` per digit.
-pub fn loss(
-    state: Tensor<4>,
-    target: Tensor<4>,
-    alive: Tensor<4>,
-    cfg: &ClassifyConfig,
-) -> Tensor<1> {
-    let [b, _, _, _] = state.dims();
-    let v = votes(state, cfg);
-    match cfg.loss {
-        Loss::L2 => ((v - target) * alive)
-            .square()
-            .sum()
-            .div_scalar(2.0 * b as f32)
-            .reshape([1]),
-        Loss::CrossEntropy => {
-            let n_alive = alive.clone().sum().clamp_min(1.0);
-            let ce = (log_softmax(v, 1) * target).sum_dim(1).neg() * alive;
-            (ce.sum() / n_alive).reshape([1])
-        }
-    }
-}
-
 /// The validated configuration stored in a `classify` checkpoint's metadata (its `task`, or the
 /// whole config in older files), as [`load_checkpoint`] reads it; `path` is only used in error
 /// messages.
@@ -199,16 +158,8 @@ pub fn config_from_meta(
     path: &std::path::Path,
     meta: &crate::checkpoint::CheckpointMeta,
 ) -> Result<ClassifyConfig> {
-    let cfg_json = meta
-        .config
-        .get("task")
-        .cloned()
-        .unwrap_or(meta.config.clone());
     let cfg: ClassifyConfig =
-        serde_json::from_value(cfg_json).map_err(|e| NcaError::Checkpoint {
-            path: path.to_path_buf(),
-            why: format!("malformed classify config ({e})"),
-        })?;
+        crate::checkpoint::config_part(path, meta, &[&["task"]], "classify config")?;
     cfg.validate()?;
     Ok(cfg)
 }
@@ -218,17 +169,10 @@ pub fn config_from_meta(
 pub fn load_checkpoint(
     path: &std::path::Path,
     device: &Device,
-) -> Result<(
-    ClassifyNca,
-    ClassifyConfig,
-    crate::checkpoint::CheckpointMeta,
-)> {
-    let meta = crate::checkpoint::read_meta(path)?;
-    crate::checkpoint::expect_family(path, &meta, super::FAMILY)?;
-    let cfg = config_from_meta(path, &meta)?;
-    let init = ClassifyNca::new(&cfg, device, &mut rand::SeedableRng::seed_from_u64(0));
-    let (model, meta) = crate::checkpoint::load(init, path, super::FAMILY)?;
-    Ok((model, cfg, meta))
+) -> Result<(Nca, ClassifyConfig, crate::checkpoint::CheckpointMeta)> {
+    crate::checkpoint::load_family(path, super::FAMILY, config_from_meta, |cfg| {
+        cfg.init(device, &mut rand::SeedableRng::seed_from_u64(0))
+    })
 }
 
 #[cfg(test)]

@@ -1,15 +1,16 @@
 //! One tick of the self-classifier as an ONNX graph. Inputs: `state` `[B, C, H, W]`, this
 //! tick's `fire` mask `[B, 1, H, W]` (0/1) and residual `noise` `[B, C-1, H, W]` (zeros for
-//! the noiseless evaluation); output `next_state`. As [`ClassifyNca::tick`]: a cell is alive
+//! the noiseless evaluation); output `next_state`. As [`crate::ca::Nca::tick`]: a cell is alive
 //! where its pixel exceeds the threshold; the pixel channel is kept and the others get
 //! `(delta + noise) · fire · alive`.
 
-use super::model::{ClassifyConfig, ClassifyNca};
+use super::model::ClassifyConfig;
+use crate::ca::Nca;
 use crate::error::Result;
 use crate::onnx::{ConvWeights, Dim, state_dims, tick_graph};
 
 /// The tick graph of `model` as a serialised ONNX model (opset 17).
-pub fn export(model: &ClassifyNca, cfg: &ClassifyConfig) -> Result<Vec<u8>> {
+pub fn export(model: &Nca, cfg: &ClassifyConfig) -> Result<Vec<u8>> {
     let c = cfg.channels;
     let config = serde_json::to_value(cfg).expect("config serialises");
     let (mut g, state) = tick_graph(super::FAMILY, c, &config);
@@ -18,7 +19,10 @@ pub fn export(model: &ClassifyNca, cfg: &ClassifyConfig) -> Result<Vec<u8>> {
     noise_dims[1] = Dim::Fixed(c as i64 - 1);
     let noise = g.input("noise", noise_dims);
 
-    let seen = g.conv(&state, "perception", &ConvWeights::of(&model.perception), 1);
+    let perception = model.perception.as_ref().ok_or_else(|| {
+        crate::error::NcaError::config("model", "a classifier has a learned perception")
+    })?;
+    let seen = g.conv(&state, "perception", &ConvWeights::of(perception), 1);
     let seen = g.unary("Relu", &seen);
     let layers: Vec<ConvWeights> = model.update.layers.iter().map(ConvWeights::of).collect();
     let delta = g.mlp(&seen, "update", &layers);

@@ -3,53 +3,18 @@
 
 use std::sync::Arc;
 
-use burn::optim::GradientsParams;
-use burn::tensor::{Device, Tensor, TensorData};
+use burn::tensor::Device;
 use nca_data::Split;
 use rand::Rng;
 use rand::rngs::StdRng;
 
-use super::model::{ClassifyConfig, ClassifyNca, Loss, loss};
+use super::model::{ClassifyConfig, Loss};
+use crate::ca::{Nca, train_step};
+use crate::engine::Engine;
 use crate::error::{NcaError, Result};
-use crate::masks::{alive_threshold, fire_mask_values};
-use crate::noise::gaussian_values;
 use crate::pool::SamplePool;
-use crate::sparse::{self, AliveRule, Engine, NcaSpec, Perception, TickMasks};
-use crate::trainer::{NamedArray, StepOutput, Task};
-
-/// The engine's description of the self-classifier.
-pub fn engine_spec(cfg: &ClassifyConfig) -> NcaSpec {
-    NcaSpec {
-        channels: cfg.channels,
-        perception: Perception::Learned { out: cfg.hidden },
-        perception_relu: true,
-        hidden: vec![cfg.hidden, cfg.update_channels()],
-        update_channels: 1..cfg.channels,
-        alive: AliveRule::Static {
-            channel: 0,
-            threshold: cfg.alive_threshold,
-        },
-    }
-}
-
-/// Draws the fire masks and noise of `ticks` ticks, in the order both engines consume them.
-pub fn draw_ticks(
-    rng: &mut impl Rng,
-    cfg: &ClassifyConfig,
-    [b, h, w]: [usize; 3],
-) -> Vec<TickMasks> {
-    (0..cfg.ticks)
-        .map(|_| {
-            let fire = fire_mask_values(rng, b, h, w, cfg.fire_rate)
-                .iter()
-                .map(|&v| v as u8)
-                .collect();
-            let noise = (cfg.noise_std > 0.0)
-                .then(|| gaussian_values(rng, b * cfg.update_channels() * h * w, cfg.noise_std));
-            TickMasks { fire, noise }
-        })
-        .collect()
-}
+use crate::schedule::LrSchedule;
+use crate::trainer::{NamedArray, Recipe, StepOutput, Task};
 
 /// The loss of final states and its gradient with respect to them, in plain Rust (the same
 /// function as [`loss`]). `target` is one-hot `[B, classes, H, W]` at alive cells.
@@ -173,7 +138,7 @@ impl ClassifyTask {
         }
         Ok(Self {
             cfg,
-            engine: Engine::Sparse,
+            engine: Engine::Fast,
             data,
             pool,
             labels,
@@ -205,7 +170,7 @@ impl ClassifyTask {
 }
 
 impl Task for ClassifyTask {
-    type Model = ClassifyNca;
+    type Model = Nca;
 
     fn family(&self) -> &'static str {
         super::FAMILY
@@ -215,21 +180,43 @@ impl Task for ClassifyTask {
         serde_json::to_value(&self.cfg).expect("config serialises")
     }
 
-    fn init_model(&self, device: &Device, rng: &mut StdRng) -> ClassifyNca {
-        ClassifyNca::new(&self.cfg, device, rng)
+    fn init_model(&self, device: &Device, rng: &mut StdRng) -> Nca {
+        self.cfg.init(device, rng)
     }
 
-    fn step(&mut self, model: &ClassifyNca, _step: usize, rng: &mut StdRng) -> Result<StepOutput> {
+    /// The paper's: Adam at 1e-3, ×0.1 at step 30,000 and ×0.01 at 70,000, each variable's
+    /// gradient normalised.
+    fn recipe(&self) -> Recipe {
+        Recipe {
+            lr: LrSchedule::Piecewise {
+                lr: 1e-3,
+                boundaries: vec![30_000, 70_000],
+                factors: vec![0.1, 0.01],
+            },
+            ..Recipe::default()
+        }
+    }
+
+    /// The paper's step: a batch from the pool (fresh and mutated digits among it), 20 noisy
+    /// ticks, the L2 (or cross-entropy) loss of the votes at alive cells, back into the pool.
+    fn step(&mut self, model: &Nca, _step: usize, rng: &mut StdRng) -> Result<StepOutput> {
         let (idx, states, labels) = self.batch(rng);
-        let cfg = self.cfg.clone();
+        let cfg = &self.cfg;
         let dims = [cfg.batch, self.data.rows(), self.data.cols()];
-        let target = targets(&labels, &states, &cfg, dims[1] * dims[2]);
-        let ticks = draw_ticks(rng, &cfg, dims);
-        let (loss_value, grads, final_state) = match self.engine {
-            Engine::Burn => burn_step(model, &cfg, states, &target, &ticks, dims)?,
-            Engine::Sparse => self.sparse_step(model, &states, &target, &ticks, dims)?,
-        };
-        let accuracy = cell_accuracy(&final_state, &labels, &cfg, dims[1] * dims[2]);
+        let target = targets(&labels, &states, cfg, dims[1] * dims[2]);
+        let ticks = model.cfg.draw_ticks(rng, cfg.ticks, dims, true);
+        let loss = |x: &[f32]| loss_and_grad(x, &target, cfg, dims);
+        let out = train_step(
+            model,
+            self.engine,
+            &states,
+            dims,
+            &ticks,
+            &mut self.tape,
+            &loss,
+        )?;
+        let (loss_value, grads, final_state) = (out.loss, out.grads, out.final_state);
+        let accuracy = cell_accuracy(&final_state, &labels, cfg, dims[1] * dims[2]);
         self.pool.scatter(&idx, &final_state);
         for (k, &i) in idx.iter().enumerate() {
             self.labels[i] = labels[k];
@@ -291,69 +278,6 @@ pub fn cell_accuracy(states: &[f32], labels: &[u8], cfg: &ClassifyConfig, hw: us
         }
     }
     right as f64 / alive.max(1) as f64
-}
-
-impl ClassifyTask {
-    fn sparse_step(
-        &mut self,
-        model: &ClassifyNca,
-        states: &[f32],
-        target: &[f32],
-        ticks: &[TickMasks],
-        dims: [usize; 3],
-    ) -> Result<(f32, burn::optim::GradientsParams, Vec<f32>)> {
-        let spec = engine_spec(&self.cfg);
-        let params = sparse::params_from(Some(&model.perception), &model.update);
-        let roll = match self.tape.take() {
-            Some(old) => nca_fast::rollout_reusing(&spec, &params, states, dims, ticks, old),
-            None => nca_fast::rollout(&spec, &params, states, dims, ticks, true),
-        }
-        .map_err(sparse::engine_err)?;
-        let (loss_value, d_final) = loss_and_grad(&roll.final_state, target, &self.cfg, dims);
-        let tape = roll.tape.expect("tape kept");
-        let (g, _) =
-            nca_fast::backward(&spec, &params, &tape, &d_final).map_err(sparse::engine_err)?;
-        self.tape = Some(tape);
-        let grads = sparse::grads_to_burn(g, Some(&model.perception), &model.update);
-        Ok((loss_value, grads, roll.final_state))
-    }
-}
-
-/// One step on the plain Burn path (any backend): the same masks, noise and loss.
-fn burn_step(
-    model: &ClassifyNca,
-    cfg: &ClassifyConfig,
-    states: Vec<f32>,
-    target: &[f32],
-    ticks: &[TickMasks],
-    [b, h, w]: [usize; 3],
-) -> Result<(f32, burn::optim::GradientsParams, Vec<f32>)> {
-    let device = model.perception.weight.val().device();
-    let c = cfg.channels;
-    let mut x = Tensor::<4>::from_data(TensorData::new(states, [b, c, h, w]), &device);
-    let alive = alive_threshold(x.clone(), 0, cfg.alive_threshold);
-    for t in ticks {
-        let fire: Vec<f32> = t.fire.iter().map(|&v| v as f32).collect();
-        let fire = Tensor::<4>::from_data(TensorData::new(fire, [b, 1, h, w]), &device);
-        let noise = t
-            .noise
-            .as_ref()
-            .map(|n| Tensor::<4>::from_data(TensorData::new(n.clone(), [b, c - 1, h, w]), &device));
-        x = model.tick(x, alive.clone(), fire, noise);
-    }
-    let target = Tensor::<4>::from_data(
-        TensorData::new(target.to_vec(), [b, cfg.classes, h, w]),
-        &device,
-    );
-    let l = loss(x.clone(), target, alive, cfg);
-    let loss_value = l.clone().into_scalar::<f32>();
-    let grads = GradientsParams::from_grads(l.backward(), model);
-    let final_state: Vec<f32> = x
-        .detach()
-        .into_data()
-        .try_to_vec()
-        .map_err(|e| NcaError::config("state", format!("{e:?}")))?;
-    Ok((loss_value, grads, final_state))
 }
 
 /// The class a cell votes for: the first of the highest vote channels (like `argmax`).

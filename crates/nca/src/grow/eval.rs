@@ -5,72 +5,19 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use serde::Serialize;
 
-use super::model::{GrowConfig, GrowNca};
+use super::model::GrowConfig;
 use super::target::{GrowTarget, seed_state};
-use super::task::engine_spec;
+use crate::ca::{Nca, Runner, prefix_mse};
 use crate::error::Result;
-use crate::masks::fire_mask_values;
 use crate::pool::damage_circle;
-use crate::sparse::{self, NcaParams, NcaSpec, TickMasks};
-
-/// A model in the engine's terms, ready to run ticks on a batch of states.
-pub struct Runner {
-    spec: NcaSpec,
-    params: NcaParams,
-    cfg: GrowConfig,
-    side: usize,
-}
-
-impl Runner {
-    /// Prepares `model` for grids of `side × side` cells.
-    pub fn new(model: &GrowNca, cfg: &GrowConfig, side: usize) -> Self {
-        Self {
-            spec: engine_spec(cfg),
-            params: sparse::params_from(model.learned.as_ref(), &model.update),
-            cfg: cfg.clone(),
-            side,
-        }
-    }
-
-    /// Runs `ticks` ticks on `states` (`b` states of `[C, side, side]`), fire masks from `rng`.
-    pub fn run(
-        &self,
-        states: &mut Vec<f32>,
-        b: usize,
-        ticks: usize,
-        rng: &mut StdRng,
-    ) -> Result<()> {
-        let s = self.side;
-        let masks: Vec<TickMasks> = (0..ticks)
-            .map(|_| TickMasks {
-                fire: fire_mask_values(rng, b, s, s, self.cfg.fire_rate)
-                    .iter()
-                    .map(|&v| v as u8)
-                    .collect(),
-                noise: None,
-            })
-            .collect();
-        let roll = nca_fast::rollout(&self.spec, &self.params, states, [b, s, s], &masks, false)
-            .map_err(sparse::engine_err)?;
-        *states = roll.final_state;
-        Ok(())
-    }
-}
 
 /// Mean over states of the mean squared RGBA error to the target.
 pub fn mean_rgba_loss(states: &[f32], b: usize, channels: usize, target: &GrowTarget) -> f64 {
-    let n = target.side * target.side;
-    let mut total = 0.0f64;
-    for k in 0..b {
-        let st = &states[k * channels * n..k * channels * n + 4 * n];
-        total += st
-            .iter()
-            .zip(&target.rgba)
-            .map(|(a, t)| ((a - t) * (a - t)) as f64)
-            .sum::<f64>()
-            / (4 * n) as f64;
-    }
-    total / b as f64
+    let per_state = channels * target.side * target.side;
+    prefix_mse(states, per_state, &target.rgba)
+        .iter()
+        .sum::<f64>()
+        / b as f64
 }
 
 /// A circle (centre x, centre y, radius, in cells) that covers half of the target's visible
@@ -141,21 +88,21 @@ pub struct GrowEvalReport {
 
 /// Grows `runs` patterns from the seed and measures growth, stability and regrowth.
 pub fn evaluate(
-    model: &GrowNca,
+    model: &Nca,
     cfg: &GrowConfig,
     target: &GrowTarget,
     opts: &GrowEvalOptions,
 ) -> Result<GrowEvalReport> {
     let (c, s, b) = (cfg.channels, target.side, opts.runs.max(1));
-    let runner = Runner::new(model, cfg, s);
+    let (runner, dims) = (Runner::new(model), [b, s, s]);
     let mut rng = StdRng::seed_from_u64(opts.seed);
     let seed = seed_state(c, s);
     let mut x: Vec<f32> = (0..b).flat_map(|_| seed.iter().copied()).collect();
-    runner.run(&mut x, b, opts.grow_ticks, &mut rng)?;
+    runner.run(&mut x, dims, opts.grow_ticks, &mut rng)?;
     let loss_grow = mean_rgba_loss(&x, b, c, target);
     runner.run(
         &mut x,
-        b,
+        dims,
         opts.persist_ticks.saturating_sub(opts.grow_ticks),
         &mut rng,
     )?;
@@ -171,7 +118,7 @@ pub fn evaluate(
         );
     }
     let loss_after_cut = mean_rgba_loss(&x, b, c, target);
-    runner.run(&mut x, b, opts.regrow_ticks, &mut rng)?;
+    runner.run(&mut x, dims, opts.regrow_ticks, &mut rng)?;
     let loss_regrow = mean_rgba_loss(&x, b, c, target);
     Ok(GrowEvalReport {
         runs: b,

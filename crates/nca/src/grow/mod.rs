@@ -31,7 +31,7 @@ pub mod onnx;
 pub mod target;
 pub mod task;
 
-pub use model::{GrowConfig, GrowNca};
+pub use model::GrowConfig;
 pub use target::{GrowTarget, seed_state};
 pub use task::{GrowTask, TrainMode};
 

@@ -1,15 +1,15 @@
-//! The growing NCA: fixed or learned perception, per-cell MLP, alive-masked stochastic update.
+//! The growing NCA as a preset of the shared automaton ([`crate::ca`]): 16 channels (RGBA +
+//! 12 hidden), identity + Sobel perception (or learned), a 128-wide update MLP writing every
+//! channel, fire rate 0.5, and the 3x3 max-pool alive rule on alpha.
 
-use burn::module::Module;
-use burn::nn::conv::Conv2d;
-use burn::tensor::{Device, Tensor};
+use burn::tensor::Device;
 use rand::rngs::StdRng;
 use serde::{Deserialize, Serialize};
 
+use crate::ca::{CaConfig, Nca};
+use crate::engine::AliveRule;
 use crate::error::{NcaError, Result};
-use crate::masks::alive_maxpool;
-use crate::perceive::{FixedPerception, PerceptionKind, learned_perception};
-use crate::update::CellMlp;
+use crate::perceive::PerceptionKind;
 
 /// Architecture settings; defaults are the paper's.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -40,12 +40,32 @@ impl Default for GrowConfig {
 }
 
 impl GrowConfig {
+    /// The automaton these settings describe.
+    pub fn ca(&self) -> CaConfig {
+        CaConfig {
+            channels: self.channels,
+            perception: self.perception,
+            learned_width: 3 * self.channels,
+            perception_relu: false,
+            hidden: vec![self.hidden],
+            update_channels: 0..self.channels,
+            alive: AliveRule::MaxPool {
+                channel: 3,
+                threshold: self.alive_threshold,
+            },
+            fire_rate: self.fire_rate,
+            noise_std: 0.0,
+        }
+    }
+
+    /// A fresh model, weights drawn from `rng`.
+    pub fn init(&self, device: &Device, rng: &mut StdRng) -> Nca {
+        Nca::new(self.ca(), device, rng)
+    }
+
     /// Perception features per cell.
     pub fn features(&self) -> usize {
-        match self.perception {
-            PerceptionKind::Learned => 3 * self.channels,
-            k => k.filters().len() * self.channels,
-        }
+        self.ca().features()
     }
 
     /// Checks the values a user can get wrong.
@@ -64,61 +84,6 @@ impl GrowConfig {
         }
         Ok(())
     }
-}
-
-/// The network: perception (fixed filters, or a learned conv when `learned` is set) and MLP.
-#[derive(Module, Debug)]
-pub struct GrowNca {
-    /// Fixed depthwise filters (empty when perception is learned).
-    pub fixed: FixedPerception,
-    /// Learned 3x3 perception, if chosen.
-    pub learned: Option<Conv2d>,
-    /// Per-cell update.
-    pub update: CellMlp,
-}
-
-impl GrowNca {
-    /// A model for `cfg`; weights drawn from `rng` (PyTorch's default init), last layer zero.
-    pub fn new(cfg: &GrowConfig, device: &Device, rng: &mut StdRng) -> Self {
-        let learned = (cfg.perception == PerceptionKind::Learned)
-            .then(|| learned_perception(cfg.channels, cfg.features(), device));
-        let model = Self {
-            fixed: FixedPerception::new(cfg.perception.filters(), cfg.channels),
-            learned,
-            update: CellMlp::new(&[cfg.features(), cfg.hidden, cfg.channels], true, device),
-        };
-        crate::init::torch_default(model, rng)
-    }
-
-    /// Perception features `[B, F, H, W]`.
-    pub fn perceive(&self, state: Tensor<4>) -> Tensor<4> {
-        match &self.learned {
-            Some(conv) => conv.forward(state),
-            None => self.fixed.forward(state),
-        }
-    }
-
-    /// One tick: `fire` is a `[B, 1, H, W]` 0/1 mask. Cells not alive before and after the
-    /// update (3x3 max-pool of alpha > threshold) are cleared.
-    pub fn tick(&self, state: Tensor<4>, fire: Tensor<4>, threshold: f32) -> Tensor<4> {
-        let pre = alive_maxpool(state.clone(), 3, threshold);
-        let dx = self.update.forward(self.perceive(state.clone()));
-        let x = state + dx * fire;
-        let post = alive_maxpool(x.clone(), 3, threshold);
-        x * (pre * post)
-    }
-}
-
-/// Per-sample mean squared RGBA error `[B]` of states `[B, C, H, W]` against `target`
-/// (`[1, 4, H, W]`).
-pub fn rgba_loss(state: Tensor<4>, target: Tensor<4>) -> Tensor<1> {
-    let [b, _, h, w] = state.dims();
-    let rgba = state.slice([0..b, 0..4, 0..h, 0..w]);
-    (rgba - target)
-        .square()
-        .reshape([b, 4 * h * w])
-        .mean_dim(1)
-        .reshape([b])
 }
 
 /// The validated model settings (`task.train.model`) and the target (`task.target`) stored in a
@@ -159,16 +124,15 @@ pub fn load_checkpoint(
     path: &std::path::Path,
     device: &Device,
 ) -> Result<(
-    GrowNca,
+    Nca,
     GrowConfig,
     super::GrowTarget,
     crate::checkpoint::CheckpointMeta,
 )> {
-    let meta = crate::checkpoint::read_meta(path)?;
-    crate::checkpoint::expect_family(path, &meta, super::FAMILY)?;
-    let (cfg, target) = config_from_meta(path, &meta)?;
-    let init = GrowNca::new(&cfg, device, &mut rand::SeedableRng::seed_from_u64(0));
-    let (model, meta) = crate::checkpoint::load(init, path, super::FAMILY)?;
+    let (model, (cfg, target), meta) =
+        crate::checkpoint::load_family(path, super::FAMILY, config_from_meta, |(cfg, _)| {
+            cfg.init(device, &mut rand::SeedableRng::seed_from_u64(0))
+        })?;
     Ok((model, cfg, target, meta))
 }
 

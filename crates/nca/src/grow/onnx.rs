@@ -1,10 +1,11 @@
 //! One tick of the growing NCA as an ONNX graph. Inputs: `state` `[B, C, H, W]` and this
-//! tick's `fire` mask `[B, 1, H, W]` (0/1); output `next_state`. As [`GrowNca::tick`]:
+//! tick's `fire` mask `[B, 1, H, W]` (0/1); output `next_state`. As [`crate::ca::Nca::tick`]:
 //! perception (depthwise fixed filters or a learned 3x3), per-cell MLP, `x = s + Δ · fire`, and
 //! cells not alive (3x3 max-pool of alpha above the threshold) both before and after are
 //! cleared.
 
-use super::model::{GrowConfig, GrowNca};
+use super::model::GrowConfig;
+use crate::ca::Nca;
 use crate::error::Result;
 use crate::onnx::{ConvWeights, GraphBuilder, state_dims, tick_graph};
 
@@ -18,14 +19,14 @@ fn alive(g: &mut GraphBuilder, x: &str, threshold: f32, name: &str) -> String {
 }
 
 /// The tick graph of `model` as a serialised ONNX model (opset 17).
-pub fn export(model: &GrowNca, cfg: &GrowConfig) -> Result<Vec<u8>> {
+pub fn export(model: &Nca, cfg: &GrowConfig) -> Result<Vec<u8>> {
     let c = cfg.channels;
     let config = serde_json::to_value(cfg).expect("config serialises");
     let (mut g, state) = tick_graph(super::FAMILY, c, &config);
     let fire = g.input("fire", state_dims(1));
 
     let pre = alive(&mut g, &state, cfg.alive_threshold, "alive_before");
-    let seen = match &model.learned {
+    let seen = match &model.perception {
         Some(conv) => g.conv(&state, "perception", &ConvWeights::of(conv), 1),
         None => {
             let device = burn::tensor::Device::flex();

@@ -1,41 +1,18 @@
 //! Training the growing NCA in the paper's three regimes, as a [`Task`] for the shared trainer.
 
-use burn::optim::GradientsParams;
-use burn::tensor::{Device, Tensor, TensorData};
+use burn::tensor::Device;
 use rand::Rng;
 use rand::rngs::StdRng;
 use serde::{Deserialize, Serialize};
 
-use super::model::{GrowConfig, GrowNca, rgba_loss};
+use super::model::GrowConfig;
 use super::target::{GrowTarget, seed_state};
+use crate::ca::{Nca, prefix_mse, prefix_mse_and_grad, train_step};
+use crate::engine::Engine;
 use crate::error::{NcaError, Result};
-use crate::masks::{fire_mask, fire_mask_values};
-use crate::perceive::PerceptionKind;
 use crate::pool::{SamplePool, random_damage, rank_by_loss_desc};
-use crate::sparse::{self, AliveRule, Engine, NcaSpec, Perception, TickMasks};
-use crate::trainer::{NamedArray, StepOutput, Task};
-
-/// The engine's description of a growing NCA.
-pub fn engine_spec(cfg: &GrowConfig) -> NcaSpec {
-    NcaSpec {
-        channels: cfg.channels,
-        perception: match cfg.perception {
-            PerceptionKind::Learned => Perception::Learned {
-                out: cfg.features(),
-            },
-            k => Perception::Fixed {
-                filters: k.filters(),
-            },
-        },
-        perception_relu: false,
-        hidden: vec![cfg.hidden, cfg.channels],
-        update_channels: 0..cfg.channels,
-        alive: AliveRule::MaxPool {
-            channel: 3,
-            threshold: cfg.alive_threshold,
-        },
-    }
-}
+use crate::schedule::LrSchedule;
+use crate::trainer::{NamedArray, Recipe, StepOutput, Task};
 
 /// The training regime.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -151,41 +128,15 @@ impl GrowTask {
         Ok(Self {
             cfg,
             target,
-            engine: Engine::Sparse,
+            engine: Engine::Fast,
             pool,
             tape: None,
         })
     }
-
-    fn target_tensor(&self, device: &Device) -> Tensor<4> {
-        let s = self.target.side;
-        Tensor::from_data(
-            TensorData::new(self.target.rgba.clone(), [1, 4, s, s]),
-            device,
-        )
-    }
-
-    /// Runs `ticks` ticks from `states` (`[B, C, H, W]` data) and returns the final states.
-    pub fn rollout(
-        &self,
-        model: &GrowNca,
-        states: Tensor<4>,
-        ticks: usize,
-        rng: &mut impl Rng,
-    ) -> Tensor<4> {
-        let [b, _, h, w] = states.dims();
-        let device = states.device();
-        let mut x = states;
-        for _ in 0..ticks {
-            let fire = fire_mask(rng, [b, h, w], self.cfg.model.fire_rate, &device);
-            x = model.tick(x, fire, self.cfg.model.alive_threshold);
-        }
-        x
-    }
 }
 
 impl Task for GrowTask {
-    type Model = GrowNca;
+    type Model = Nca;
 
     fn family(&self) -> &'static str {
         super::FAMILY
@@ -195,12 +146,23 @@ impl Task for GrowTask {
         serde_json::json!({ "train": self.cfg, "target": self.target })
     }
 
-    fn init_model(&self, device: &Device, rng: &mut StdRng) -> GrowNca {
-        GrowNca::new(&self.cfg.model, device, rng)
+    fn init_model(&self, device: &Device, rng: &mut StdRng) -> Nca {
+        self.cfg.model.init(device, rng)
     }
 
-    fn step(&mut self, model: &GrowNca, _step: usize, rng: &mut StdRng) -> Result<StepOutput> {
-        let device = model.update.layers[0].weight.val().device();
+    /// The paper's: Adam at 2e-3, ×0.1 from step 2,000, each variable's gradient normalised.
+    fn recipe(&self) -> Recipe {
+        Recipe {
+            lr: LrSchedule::Piecewise {
+                lr: 2e-3,
+                boundaries: vec![2000],
+                factors: vec![0.1],
+            },
+            ..Recipe::default()
+        }
+    }
+
+    fn step(&mut self, model: &Nca, _step: usize, rng: &mut StdRng) -> Result<StepOutput> {
         let cfg = self.cfg.clone();
         let (c, s, b) = (cfg.model.channels, self.target.side, cfg.batch);
         let n = c * s * s;
@@ -213,7 +175,10 @@ impl Task for GrowTask {
             }
         } else {
             // Rank the batch by its current loss: the worst becomes a seed, the best get damaged.
-            let losses = self.sample_losses(&states, b);
+            let losses: Vec<f32> = prefix_mse(&states, n, &self.target.rgba)
+                .iter()
+                .map(|&l| l as f32)
+                .collect();
             let order = rank_by_loss_desc(&losses);
             let reordered: Vec<f32> = order
                 .iter()
@@ -227,9 +192,9 @@ impl Task for GrowTask {
                     random_damage(rng, &mut states[k * n..(k + 1) * n], [c, s, s]);
                 }
             }
-            return self.train_on(model, idx_sorted, states, rng, &device);
+            return self.train_on(model, idx_sorted, states, rng);
         }
-        self.train_on(model, idx, states, rng, &device)
+        self.train_on(model, idx, states, rng)
     }
 
     fn state(&self) -> Vec<NamedArray> {
@@ -257,105 +222,37 @@ impl Task for GrowTask {
 }
 
 impl GrowTask {
-    /// Mean squared RGBA error of each of `b` states (plain data, no model run).
-    fn sample_losses(&self, states: &[f32], b: usize) -> Vec<f32> {
-        let (c, s) = (self.cfg.model.channels, self.target.side);
-        let n = s * s;
-        (0..b)
-            .map(|k| {
-                let st = &states[k * c * n..k * c * n + 4 * n];
-                st.iter()
-                    .zip(&self.target.rgba)
-                    .map(|(a, t)| (a - t) * (a - t))
-                    .sum::<f32>()
-                    / (4 * n) as f32
-            })
-            .collect()
-    }
-
+    /// Grows the batch `states` for a random number of ticks and fits the final RGBA to the
+    /// target (mean squared error); the final states go back into the pool.
     fn train_on(
         &mut self,
-        model: &GrowNca,
+        model: &Nca,
         idx: Vec<usize>,
         states: Vec<f32>,
         rng: &mut StdRng,
-        device: &Device,
     ) -> Result<StepOutput> {
-        let cfg = self.cfg.clone();
-        let (c, s, b) = (cfg.model.channels, self.target.side, cfg.batch);
-        let ticks = rng.random_range(cfg.min_ticks..=cfg.max_ticks);
-        let masks: Vec<TickMasks> = (0..ticks)
-            .map(|_| TickMasks {
-                fire: fire_mask_values(rng, b, s, s, cfg.model.fire_rate)
-                    .iter()
-                    .map(|&v| v as u8)
-                    .collect(),
-                noise: None,
-            })
-            .collect();
-        let (loss_value, grads, final_state) = match self.engine {
-            Engine::Burn => {
-                let x0 = Tensor::<4>::from_data(TensorData::new(states, [b, c, s, s]), device);
-                let mut x = x0;
-                for m in &masks {
-                    let fire: Vec<f32> = m.fire.iter().map(|&v| v as f32).collect();
-                    let fire = Tensor::<4>::from_data(TensorData::new(fire, [b, 1, s, s]), device);
-                    x = model.tick(x, fire, cfg.model.alive_threshold);
-                }
-                let l = rgba_loss(x.clone(), self.target_tensor(device)).mean();
-                let loss_value = l.clone().into_scalar::<f32>();
-                let grads = GradientsParams::from_grads(l.backward(), model);
-                let final_state: Vec<f32> = x
-                    .detach()
-                    .into_data()
-                    .try_to_vec()
-                    .map_err(|e| NcaError::config("state", format!("{e:?}")))?;
-                (loss_value, grads, final_state)
-            }
-            Engine::Sparse => self.sparse_step(model, &states, &masks)?,
-        };
-        if cfg.mode != TrainMode::Growing {
-            self.pool.scatter(&idx, &final_state);
+        let (s, b) = (self.target.side, self.cfg.batch);
+        let ticks = rng.random_range(self.cfg.min_ticks..=self.cfg.max_ticks);
+        let masks = model.cfg.draw_ticks(rng, ticks, [b, s, s], true);
+        let per_state = self.cfg.model.channels * s * s;
+        let target = &self.target.rgba;
+        let loss = |x: &[f32]| prefix_mse_and_grad(x, per_state, target);
+        let out = train_step(
+            model,
+            self.engine,
+            &states,
+            [b, s, s],
+            &masks,
+            &mut self.tape,
+            &loss,
+        )?;
+        if self.cfg.mode != TrainMode::Growing {
+            self.pool.scatter(&idx, &out.final_state);
         }
         Ok(StepOutput {
-            loss: loss_value,
-            grads,
+            loss: out.loss,
+            grads: out.grads,
             metrics: vec![("ticks".into(), ticks as f64)],
         })
-    }
-
-    fn sparse_step(
-        &mut self,
-        model: &GrowNca,
-        states: &[f32],
-        masks: &[TickMasks],
-    ) -> Result<(f32, GradientsParams, Vec<f32>)> {
-        let (c, s, b) = (self.cfg.model.channels, self.target.side, self.cfg.batch);
-        let spec = engine_spec(&self.cfg.model);
-        let params = sparse::params_from(model.learned.as_ref(), &model.update);
-        let dims = [b, s, s];
-        let roll = match self.tape.take() {
-            Some(old) => nca_fast::rollout_reusing(&spec, &params, states, dims, masks, old),
-            None => nca_fast::rollout(&spec, &params, states, dims, masks, true),
-        }
-        .map_err(sparse::engine_err)?;
-        // Mean over the batch of each sample's mean squared RGBA error, and its gradient.
-        let n = s * s;
-        let scale = 1.0 / (4 * n * b) as f32;
-        let mut d = vec![0.0f32; roll.final_state.len()];
-        let mut total = 0.0f64;
-        for k in 0..b {
-            for i in 0..4 * n {
-                let si = k * c * n + i;
-                let diff = roll.final_state[si] - self.target.rgba[i];
-                total += (diff * diff) as f64;
-                d[si] = 2.0 * diff * scale;
-            }
-        }
-        let tape = roll.tape.expect("tape kept");
-        let (g, _) = nca_fast::backward(&spec, &params, &tape, &d).map_err(sparse::engine_err)?;
-        self.tape = Some(tape);
-        let grads = sparse::grads_to_burn(g, model.learned.as_ref(), &model.update);
-        Ok(((total * scale as f64) as f32, grads, roll.final_state))
     }
 }

@@ -8,8 +8,8 @@ use serde::Serialize;
 
 use super::model::RefineNca;
 use super::templates::{Templates, verdict};
+use crate::engine::Engine;
 use crate::error::{NcaError, Result};
-use crate::sparse::Engine;
 
 /// Evaluation settings.
 #[derive(Clone, Debug)]
@@ -27,7 +27,7 @@ impl Default for EvalOptions {
         Self {
             limit: None,
             batch: 100,
-            engine: Engine::Sparse,
+            engine: Engine::Fast,
         }
     }
 }
@@ -64,7 +64,7 @@ pub fn run_images(
             format!("{} values for {b} digits of {side}x{side}", pixels.len()),
         ));
     }
-    if engine == Engine::Sparse {
+    if engine == Engine::Fast {
         return super::spectral::images(model, pixels, b, side);
     }
     let device = model.templates.val().device();

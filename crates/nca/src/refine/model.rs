@@ -50,6 +50,17 @@ impl Default for RefineConfig {
 }
 
 impl RefineConfig {
+    /// The original's training recipe: plain Adam at `lr`, a checkpoint every 20 steps (a step
+    /// is a large batch), a metrics line every step.
+    pub fn recipe(&self) -> crate::trainer::Recipe {
+        crate::trainer::Recipe {
+            lr: crate::schedule::LrSchedule::Constant { lr: self.lr },
+            grad_policy: crate::grads::GradPolicy::None,
+            checkpoint_every: 20,
+            log_every: 1,
+        }
+    }
+
     /// Checks the values a user can get wrong.
     pub fn validate(&self) -> Result<()> {
         let bad = |what: &str, why: &str| Err(NcaError::config(what, why));
@@ -218,15 +229,8 @@ pub fn config_from_meta(
     path: &std::path::Path,
     meta: &crate::checkpoint::CheckpointMeta,
 ) -> Result<RefineConfig> {
-    let cfg_json = meta
-        .config
-        .get("task")
-        .cloned()
-        .unwrap_or(meta.config.clone());
-    let cfg: RefineConfig = serde_json::from_value(cfg_json).map_err(|e| NcaError::Checkpoint {
-        path: path.to_path_buf(),
-        why: format!("malformed refine config ({e})"),
-    })?;
+    let cfg: RefineConfig =
+        crate::checkpoint::config_part(path, meta, &[&["task"]], "refine config")?;
     cfg.validate()?;
     Ok(cfg)
 }
@@ -236,16 +240,13 @@ pub fn load_checkpoint(
     path: &std::path::Path,
     device: &Device,
 ) -> Result<(RefineNca, RefineConfig, crate::checkpoint::CheckpointMeta)> {
-    let meta = crate::checkpoint::read_meta(path)?;
-    crate::checkpoint::expect_family(path, &meta, super::FAMILY)?;
-    let cfg = config_from_meta(path, &meta)?;
-    let blank = Templates::blank(nca_data::DIGIT_SIDE);
-    let init = RefineNca::new(
-        &cfg,
-        &blank,
-        device,
-        &mut rand::SeedableRng::seed_from_u64(0),
-    );
-    let (model, meta) = crate::checkpoint::load(init, path, super::FAMILY)?;
-    Ok((model, cfg, meta))
+    crate::checkpoint::load_family(path, super::FAMILY, config_from_meta, |cfg| {
+        let blank = Templates::blank(nca_data::DIGIT_SIDE);
+        RefineNca::new(
+            cfg,
+            &blank,
+            device,
+            &mut rand::SeedableRng::seed_from_u64(0),
+        )
+    })
 }

@@ -9,8 +9,8 @@ use burn::optim::GradientsParams;
 use nca_fast::{StackBlock, StackLoss, StackParams, StackSpec};
 
 use super::model::{RefineConfig, RefineNca};
+use crate::engine::{conv_params, register_conv};
 use crate::error::Result;
-use crate::sparse::{conv_params, register_conv};
 
 /// The engine's description of a refiner for `side`×`side` digits.
 pub fn stack_spec(cfg: &RefineConfig, side: usize) -> StackSpec {
@@ -69,5 +69,5 @@ pub fn images(model: &RefineNca, pixels: &[f32], b: usize, side: usize) -> Resul
     };
     let params = stack_params(model);
     nca_fast::stack_images(&stack_spec(&cfg, side), &params, pixels, b)
-        .map_err(crate::sparse::engine_err)
+        .map_err(crate::engine::engine_err)
 }

@@ -13,8 +13,8 @@ use rand::seq::SliceRandom;
 use super::model::{RefineConfig, RefineNca};
 use super::spectral;
 use super::templates::{Templates, verdict};
+use crate::engine::Engine;
 use crate::error::{NcaError, Result};
-use crate::sparse::Engine;
 use crate::trainer::{StepOutput, Task};
 
 /// The loss of one batch and its two parts.
@@ -107,7 +107,7 @@ impl RefineTask {
             shuffle_seed,
             order: None,
             micro_batch: 64,
-            engine: Engine::Sparse,
+            engine: Engine::Fast,
         })
     }
 
@@ -174,11 +174,15 @@ impl Task for RefineTask {
         RefineNca::new(&self.cfg, &self.templates, device, rng)
     }
 
+    fn recipe(&self) -> crate::trainer::Recipe {
+        self.cfg.recipe()
+    }
+
     fn step(&mut self, model: &RefineNca, step: usize, _rng: &mut StdRng) -> Result<StepOutput> {
         let (epoch, idx) = self.batch_indices(step);
         let b = idx.len();
         let (loss, mse, smooth, right, grads) = match self.engine {
-            Engine::Sparse => self.spectral_step(model, &idx)?,
+            Engine::Fast => self.spectral_step(model, &idx)?,
             Engine::Burn => self.burn_step(model, &idx)?,
         };
         Ok(StepOutput {
@@ -234,7 +238,7 @@ impl RefineTask {
             idx.len(),
             &spectral::stack_loss(&self.cfg),
         )
-        .map_err(crate::sparse::engine_err)?;
+        .map_err(crate::engine::engine_err)?;
         let right = out
             .finals
             .chunks(s * s)

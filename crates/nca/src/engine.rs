@@ -19,37 +19,46 @@ pub use nca_fast::{AliveRule, NcaParams, NcaSpec, Perception, TickMasks};
 #[serde(rename_all = "snake_case")]
 pub enum Engine {
     /// `nca-fast`'s exact CPU engine (default on CPU): sparse NCA kernels for the cellular
-    /// families, FFT convolutions for the refiner. Spelled `sparse` or `fast` on the command line.
+    /// families, FFT convolutions for the refiner.
     #[default]
-    Sparse,
+    #[serde(alias = "sparse")]
+    Fast,
     /// Plain Burn tensors and autodiff (any backend).
     Burn,
+}
+
+impl Engine {
+    /// The engine's name on the command line and in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Fast => "fast",
+            Self::Burn => "burn",
+        }
+    }
 }
 
 impl std::str::FromStr for Engine {
     type Err = String;
     fn from_str(s: &str) -> std::result::Result<Self, String> {
         match s {
-            "sparse" | "fast" => Ok(Self::Sparse),
+            "fast" => Ok(Self::Fast),
             "burn" => Ok(Self::Burn),
-            _ => Err(format!(
-                "unknown engine '{s}' (expected fast, sparse or burn)"
-            )),
+            _ => Err(format!("unknown engine '{s}' (expected fast or burn)")),
         }
     }
 }
 
-/// Picks the engine for a backend: the sparse engine runs on the CPU only, so any other backend
-/// uses Burn. An explicit choice of `sparse` on a non-CPU backend is an error.
+/// Picks the engine for a backend: the fast engine runs on the CPU only, so any other backend
+/// uses Burn. An explicit choice of `fast` on a non-CPU backend is an error.
 pub fn engine_for(requested: Option<Engine>, backend: &str) -> Result<Engine> {
     let cpu = backend == "flex" || backend == "ndarray";
     match requested {
-        Some(Engine::Sparse) if !cpu => Err(NcaError::config(
+        Some(Engine::Fast) if !cpu => Err(NcaError::config(
             "--engine",
-            format!("the sparse engine runs on the CPU only, not on {backend}"),
+            format!("the fast engine runs on the CPU only, not on {backend}"),
         )),
         Some(e) => Ok(e),
-        None if cpu => Ok(Engine::Sparse),
+        None if cpu => Ok(Engine::Fast),
         None => Ok(Engine::Burn),
     }
 }
@@ -124,5 +133,5 @@ pub fn grads_to_burn(
 
 /// Converts an engine error into the library's.
 pub fn engine_err(e: nca_fast::ShapeError) -> NcaError {
-    NcaError::config("sparse engine", e.to_string())
+    NcaError::config("fast engine", e.to_string())
 }

@@ -1,0 +1,528 @@
+//! The one neural cellular automaton every cellular family is a preset of.
+//!
+//! A tick, as in the papers:
+//!
+//! 1. *perceive*: each cell reads its 3x3 neighbourhood through fixed depthwise filters
+//!    (identity + Sobel, Growing NCA) or a learned 3x3 convolution (self-classifying MNIST),
+//!    optionally followed by ReLU;
+//! 2. *update*: a per-cell MLP proposes `dx` for the update channels (its last layer starts at
+//!    zero, so a fresh model does nothing);
+//! 3. *rule* (not trainable): residual noise is added, a random fire mask picks the cells that
+//!    update (asynchronous cells), and an alive rule keeps the living (a threshold on a channel,
+//!    fixed for the rollout, or the 3x3 max-pool of alpha before and after the update).
+//!
+//! [`CaConfig`] is that description; [`Nca`] the Burn module with its weights. Two
+//! implementations compute the same rollout: [`Nca::rollout_burn`] (Burn tensors, any backend,
+//! autodiff) and the exact sparse CPU engine `nca-fast`, to which [`CaConfig::spec`] and
+//! [`Nca::params`] are the one mapping. [`train_step`] picks between them for a training step;
+//! [`Runner`] runs ticks for evaluation and animation. Fire masks and noise are drawn once, by
+//! [`CaConfig::draw_ticks`], and fed to whichever engine runs, so both see the same masks.
+
+use std::ops::Range;
+
+use burn::module::Module;
+use burn::nn::conv::Conv2d;
+use burn::optim::GradientsParams;
+use burn::tensor::activation::relu;
+use burn::tensor::{Device, Tensor, TensorData};
+use rand::Rng;
+use rand::rngs::StdRng;
+
+use crate::engine::{self, AliveRule, Engine, NcaParams, NcaSpec, Perception, TickMasks};
+use crate::error::{NcaError, Result};
+use crate::masks::{alive_maxpool, alive_threshold};
+use crate::noise::gaussian_values;
+use crate::perceive::{FixedPerception, PerceptionKind, learned_perception};
+use crate::update::CellMlp;
+
+/// The architecture and the fixed rule of a cellular automaton. Families build it from their own
+/// (serialised) settings; it is not stored in checkpoints itself.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CaConfig {
+    /// State channels per cell.
+    pub channels: usize,
+    /// Fixed filters or a learned 3x3 convolution.
+    pub perception: PerceptionKind,
+    /// Output width of a learned perception (ignored for fixed filters).
+    pub learned_width: usize,
+    /// ReLU after perception.
+    pub perception_relu: bool,
+    /// Hidden widths of the update MLP; its output width is the number of update channels.
+    pub hidden: Vec<usize>,
+    /// The channels the update writes (the others are read only, e.g. a digit's pixels).
+    pub update_channels: Range<usize>,
+    /// Which cells may change and which survive.
+    pub alive: AliveRule,
+    /// Probability that a cell updates in a tick.
+    pub fire_rate: f32,
+    /// Standard deviation of the residual noise added to updates in training (0: none).
+    pub noise_std: f32,
+}
+
+impl CaConfig {
+    /// Perception features per cell.
+    pub fn features(&self) -> usize {
+        match self.perception {
+            PerceptionKind::Learned => self.learned_width,
+            k => k.filters().len() * self.channels,
+        }
+    }
+
+    /// Number of channels the update writes.
+    pub fn update_width(&self) -> usize {
+        self.update_channels.len()
+    }
+
+    /// The engine's description of this automaton.
+    pub fn spec(&self) -> NcaSpec {
+        let mut hidden = self.hidden.clone();
+        hidden.push(self.update_width());
+        NcaSpec {
+            channels: self.channels,
+            perception: match self.perception {
+                PerceptionKind::Learned => Perception::Learned {
+                    out: self.learned_width,
+                },
+                k => Perception::Fixed {
+                    filters: k.filters(),
+                },
+            },
+            perception_relu: self.perception_relu,
+            hidden,
+            update_channels: self.update_channels.clone(),
+            alive: self.alive.clone(),
+        }
+    }
+
+    /// Draws the fire masks (and, with `noise`, the residual noise) of `ticks` ticks on a batch
+    /// of `[b, h, w]` grids, tick by tick, fire before noise: the order every engine and every
+    /// evaluation consumes them in.
+    pub fn draw_ticks(
+        &self,
+        rng: &mut impl Rng,
+        ticks: usize,
+        [b, h, w]: [usize; 3],
+        noise: bool,
+    ) -> Vec<TickMasks> {
+        (0..ticks)
+            .map(|_| {
+                let fire = (0..b * h * w)
+                    .map(|_| u8::from(rng.random::<f32>() < self.fire_rate))
+                    .collect();
+                let noise = (noise && self.noise_std > 0.0)
+                    .then(|| gaussian_values(rng, b * self.update_width() * h * w, self.noise_std));
+                TickMasks { fire, noise }
+            })
+            .collect()
+    }
+}
+
+/// A cellular automaton's trainable part: perception and per-cell update, with its rule.
+#[derive(Module, Debug)]
+pub struct Nca {
+    /// Fixed depthwise filters (none when perception is learned).
+    pub fixed: FixedPerception,
+    /// The learned 3x3 perception, when chosen.
+    pub perception: Option<Conv2d>,
+    /// The per-cell update MLP.
+    pub update: CellMlp,
+    /// The architecture and rule (not trainable).
+    #[module(skip)]
+    pub cfg: CaConfig,
+}
+
+impl Nca {
+    /// A fresh automaton for `cfg` on `device`: weights drawn from `rng` as PyTorch's default
+    /// initialisation does, the last update layer zero.
+    pub fn new(cfg: CaConfig, device: &Device, rng: &mut StdRng) -> Self {
+        let learned = cfg.perception == PerceptionKind::Learned;
+        let mut dims = vec![cfg.features()];
+        dims.extend(&cfg.hidden);
+        dims.push(cfg.update_width());
+        let model = Self {
+            fixed: FixedPerception::new(cfg.perception.filters(), cfg.channels),
+            perception: learned.then(|| learned_perception(cfg.channels, cfg.features(), device)),
+            update: CellMlp::new(&dims, true, device),
+            cfg,
+        };
+        crate::init::torch_default(model, rng)
+    }
+
+    /// The device the weights live on.
+    pub fn device(&self) -> Device {
+        self.update.layers[0].weight.val().device()
+    }
+
+    /// Perception features `[B, F, H, W]` of states `[B, C, H, W]`.
+    pub fn perceive(&self, state: Tensor<4>) -> Tensor<4> {
+        let p = match &self.perception {
+            Some(conv) => conv.forward(state),
+            None => self.fixed.forward(state),
+        };
+        if self.cfg.perception_relu { relu(p) } else { p }
+    }
+
+    /// The proposed update `[B, U, H, W]` of every cell (before noise and masks).
+    pub fn delta(&self, state: Tensor<4>) -> Tensor<4> {
+        self.update.forward(self.perceive(state))
+    }
+
+    /// One tick on Burn tensors. `fire` is a `[B, 1, H, W]` 0/1 mask, `noise` `[B, U, H, W]`;
+    /// `alive` is the static alive mask of the rollout ([`AliveRule::Static`] only).
+    pub fn tick(
+        &self,
+        state: Tensor<4>,
+        fire: Tensor<4>,
+        noise: Option<Tensor<4>>,
+        alive: Option<&Tensor<4>>,
+    ) -> Tensor<4> {
+        let [b, c, h, w] = state.dims();
+        let u = self.cfg.update_channels.clone();
+        let mut dx = self.delta(state.clone());
+        if let Some(n) = noise {
+            dx = dx + n;
+        }
+        let gate = match alive {
+            Some(a) => fire * a.clone(),
+            None => fire,
+        };
+        let pre = match self.cfg.alive {
+            AliveRule::MaxPool { channel, threshold } => {
+                Some(alive_maxpool(state.clone(), channel, threshold))
+            }
+            AliveRule::Static { .. } => None,
+        };
+        let mut parts = Vec::with_capacity(3);
+        if u.start > 0 {
+            parts.push(state.clone().slice([0..b, 0..u.start, 0..h, 0..w]));
+        }
+        parts.push(state.clone().slice([0..b, u.clone(), 0..h, 0..w]) + dx * gate);
+        if u.end < c {
+            parts.push(state.slice([0..b, u.end..c, 0..h, 0..w]));
+        }
+        let x = Tensor::cat(parts, 1);
+        match (pre, &self.cfg.alive) {
+            (Some(pre), AliveRule::MaxPool { channel, threshold }) => {
+                let post = alive_maxpool(x.clone(), *channel, *threshold);
+                x * (pre * post)
+            }
+            _ => x,
+        }
+    }
+
+    /// Runs `ticks` on Burn tensors from `x0` (`[B, C, H, W]`), the masks as drawn by
+    /// [`CaConfig::draw_ticks`].
+    pub fn rollout_burn(&self, x0: Tensor<4>, ticks: &[TickMasks]) -> Tensor<4> {
+        let [b, _, h, w] = x0.dims();
+        let device = x0.device();
+        let alive = match self.cfg.alive {
+            AliveRule::Static { channel, threshold } => {
+                Some(alive_threshold(x0.clone(), channel, threshold))
+            }
+            AliveRule::MaxPool { .. } => None,
+        };
+        let u = self.cfg.update_width();
+        let mut x = x0;
+        for t in ticks {
+            let fire: Vec<f32> = t.fire.iter().map(|&v| f32::from(v)).collect();
+            let fire = Tensor::from_data(TensorData::new(fire, [b, 1, h, w]), &device);
+            let noise = t
+                .noise
+                .as_ref()
+                .map(|n| Tensor::from_data(TensorData::new(n.clone(), [b, u, h, w]), &device));
+            x = self.tick(x, fire, noise, alive.as_ref());
+        }
+        x
+    }
+
+    /// The weights as the engine's plain arrays.
+    pub fn params(&self) -> NcaParams {
+        engine::params_from(self.perception.as_ref(), &self.update)
+    }
+
+    /// The engine's parameter gradients as Burn gradients of this module.
+    pub fn grads_from_engine(&self, g: nca_fast::NcaGrads) -> GradientsParams {
+        engine::grads_to_burn(g, self.perception.as_ref(), &self.update)
+    }
+}
+
+/// What a training step on a batch of states produced.
+pub struct StepResult {
+    /// The loss of the final states.
+    pub loss: f32,
+    /// Its gradients with respect to the automaton's weights.
+    pub grads: GradientsParams,
+    /// The final states `[B, C, H, W]` (e.g. to put back into a sample pool).
+    pub final_state: Vec<f32>,
+}
+
+/// A loss of final states: its value and its gradient with respect to them (plain data, the same
+/// function for every engine).
+pub trait StateLoss {
+    /// The loss of `final_state` (`[B, C, H, W]`) and `∂loss/∂final_state`.
+    fn loss_and_grad(&self, final_state: &[f32]) -> (f32, Vec<f32>);
+}
+
+impl<F: Fn(&[f32]) -> (f32, Vec<f32>)> StateLoss for F {
+    fn loss_and_grad(&self, final_state: &[f32]) -> (f32, Vec<f32>) {
+        self(final_state)
+    }
+}
+
+/// One training step of `nca`: roll out `ticks` from `x0` (`dims` = batch, height, width), take
+/// `loss` of the final states and backpropagate through time.
+///
+/// The engine decides how: [`Engine::Fast`] runs `nca-fast` (reusing the buffers of the previous
+/// step's `tape`); [`Engine::Burn`] runs Burn autodiff, seeding the backward pass with the loss's
+/// gradient (`Σ x_T ⊙ ∂loss/∂x_T`), so both engines differentiate the one plain loss.
+pub fn train_step(
+    nca: &Nca,
+    engine: Engine,
+    x0: &[f32],
+    dims: [usize; 3],
+    ticks: &[TickMasks],
+    tape: &mut Option<nca_fast::Tape>,
+    loss: &impl StateLoss,
+) -> Result<StepResult> {
+    match engine {
+        Engine::Fast => {
+            let spec = nca.cfg.spec();
+            let params = nca.params();
+            let roll = match tape.take() {
+                Some(old) => nca_fast::rollout_reusing(&spec, &params, x0, dims, ticks, old),
+                None => nca_fast::rollout(&spec, &params, x0, dims, ticks, true),
+            }
+            .map_err(engine::engine_err)?;
+            let (value, d_final) = loss.loss_and_grad(&roll.final_state);
+            let kept = roll.tape.expect("tape kept");
+            let (g, _) =
+                nca_fast::backward(&spec, &params, &kept, &d_final).map_err(engine::engine_err)?;
+            *tape = Some(kept);
+            Ok(StepResult {
+                loss: value,
+                grads: nca.grads_from_engine(g),
+                final_state: roll.final_state,
+            })
+        }
+        Engine::Burn => {
+            let device = nca.device();
+            let [b, h, w] = dims;
+            let shape = [b, nca.cfg.channels, h, w];
+            let x0 = Tensor::<4>::from_data(TensorData::new(x0.to_vec(), shape), &device);
+            let x = nca.rollout_burn(x0, ticks);
+            let final_state = tensor_values(x.clone().detach())?;
+            let (value, d_final) = loss.loss_and_grad(&final_state);
+            let seed = Tensor::<4>::from_data(TensorData::new(d_final, shape), &device);
+            let surrogate = (x * seed).sum();
+            let grads = GradientsParams::from_grads(surrogate.backward(), nca);
+            Ok(StepResult {
+                loss: value,
+                grads,
+                final_state,
+            })
+        }
+    }
+}
+
+fn tensor_values(t: Tensor<4>) -> Result<Vec<f32>> {
+    t.into_data()
+        .convert::<f32>()
+        .try_to_vec()
+        .map_err(|e| NcaError::config("state", format!("{e:?}")))
+}
+
+/// An automaton in the engine's terms, ready to run ticks forward (evaluation, animation).
+pub struct Runner {
+    cfg: CaConfig,
+    spec: NcaSpec,
+    params: NcaParams,
+}
+
+impl Runner {
+    /// Prepares `nca` for the engine.
+    pub fn new(nca: &Nca) -> Self {
+        Self {
+            cfg: nca.cfg.clone(),
+            spec: nca.cfg.spec(),
+            params: nca.params(),
+        }
+    }
+
+    /// The automaton's settings.
+    pub fn config(&self) -> &CaConfig {
+        &self.cfg
+    }
+
+    /// Runs `ticks` ticks on `states` (`dims` = batch, height, width) with fire masks drawn from
+    /// `rng` and no residual noise (as the papers evaluate).
+    pub fn run(
+        &self,
+        states: &mut Vec<f32>,
+        dims: [usize; 3],
+        ticks: usize,
+        rng: &mut impl Rng,
+    ) -> Result<()> {
+        if ticks == 0 {
+            return Ok(());
+        }
+        let masks = self.cfg.draw_ticks(rng, ticks, dims, false);
+        let roll = nca_fast::rollout(&self.spec, &self.params, states, dims, &masks, false)
+            .map_err(engine::engine_err)?;
+        *states = roll.final_state;
+        Ok(())
+    }
+}
+
+/// Per-sample mean squared error of the first `target.len()` values of each of the `b` states
+/// (of `per_state` values each) against `target`: e.g. the RGBA channels against an image.
+pub fn prefix_mse(states: &[f32], per_state: usize, target: &[f32]) -> Vec<f64> {
+    states
+        .chunks_exact(per_state)
+        .map(|s| {
+            s.iter()
+                .zip(target)
+                .map(|(a, t)| ((a - t) * (a - t)) as f64)
+                .sum::<f64>()
+                / target.len() as f64
+        })
+        .collect()
+}
+
+/// The mean over the batch of [`prefix_mse`], and its gradient with respect to the states.
+pub fn prefix_mse_and_grad(states: &[f32], per_state: usize, target: &[f32]) -> (f32, Vec<f32>) {
+    let b = states.len() / per_state;
+    let scale = 1.0 / (target.len() * b) as f32;
+    let mut d = vec![0.0f32; states.len()];
+    let mut total = 0.0f64;
+    for k in 0..b {
+        for (i, t) in target.iter().enumerate() {
+            let si = k * per_state + i;
+            let diff = states[si] - t;
+            total += (diff * diff) as f64;
+            d[si] = 2.0 * diff * scale;
+        }
+    }
+    ((total * scale as f64) as f32, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    fn small(alive: AliveRule, perception: PerceptionKind, update: Range<usize>) -> CaConfig {
+        CaConfig {
+            channels: 4,
+            perception,
+            learned_width: 6,
+            perception_relu: perception == PerceptionKind::Learned,
+            hidden: vec![8],
+            update_channels: update,
+            alive,
+            fire_rate: 0.5,
+            noise_std: 0.05,
+        }
+    }
+
+    #[test]
+    fn ticks_are_drawn_fire_then_noise() {
+        let cfg = small(
+            AliveRule::Static {
+                channel: 0,
+                threshold: 0.1,
+            },
+            PerceptionKind::Learned,
+            1..4,
+        );
+        let t = cfg.draw_ticks(&mut StdRng::seed_from_u64(3), 2, [2, 3, 3], true);
+        assert_eq!(t.len(), 2);
+        assert_eq!(t[0].fire.len(), 18);
+        assert_eq!(t[0].noise.as_ref().unwrap().len(), 2 * 3 * 9);
+        let quiet = cfg.draw_ticks(&mut StdRng::seed_from_u64(3), 2, [2, 3, 3], false);
+        assert_eq!(quiet[0].fire, t[0].fire);
+        assert!(quiet[0].noise.is_none());
+    }
+
+    #[test]
+    fn the_prefix_mse_gradient_matches_finite_differences() {
+        let states: Vec<f32> = (0..12).map(|i| (i as f32 * 0.37).sin()).collect();
+        let target = [0.2, -0.1, 0.4];
+        let (l, d) = prefix_mse_and_grad(&states, 6, &target);
+        let per = prefix_mse(&states, 6, &target);
+        assert!((l as f64 - (per[0] + per[1]) / 2.0).abs() < 1e-6);
+        for i in [0, 2, 6, 8, 4] {
+            let mut s = states.clone();
+            s[i] += 1e-3;
+            let (l2, _) = prefix_mse_and_grad(&s, 6, &target);
+            assert!(((l2 - l) / 1e-3 - d[i]).abs() < 1e-3, "{i}");
+        }
+    }
+
+    #[test]
+    fn both_engines_compute_the_same_step() {
+        let device = Device::flex().autodiff();
+        for (alive, perception, update) in [
+            (
+                AliveRule::Static {
+                    channel: 0,
+                    threshold: 0.1,
+                },
+                PerceptionKind::Learned,
+                1..4,
+            ),
+            (
+                AliveRule::MaxPool {
+                    channel: 3,
+                    threshold: 0.1,
+                },
+                PerceptionKind::Sobel,
+                0..4,
+            ),
+        ] {
+            let cfg = small(alive, perception, update);
+            let mut rng = StdRng::seed_from_u64(1);
+            let mut nca = Nca::new(cfg.clone(), &device, &mut rng);
+            // Give the zero last layer weights so that every layer gets a gradient.
+            nca.update = CellMlp::new(&[cfg.features(), 8, cfg.update_width()], false, &device);
+            nca = crate::init::torch_default(nca, &mut rng);
+            let dims = [2, 5, 5];
+            let x0: Vec<f32> = (0..2 * 4 * 25)
+                .map(|_| rng.random_range(0.0..1.0))
+                .collect();
+            let ticks = cfg.draw_ticks(&mut rng, 3, dims, true);
+            let target = vec![0.5f32; 25];
+            let loss = |s: &[f32]| prefix_mse_and_grad(s, 100, &target);
+            let fast = train_step(&nca, Engine::Fast, &x0, dims, &ticks, &mut None, &loss).unwrap();
+            let burn = train_step(&nca, Engine::Burn, &x0, dims, &ticks, &mut None, &loss).unwrap();
+            assert!((fast.loss - burn.loss).abs() < 1e-5, "{cfg:?}");
+            let diff = fast
+                .final_state
+                .iter()
+                .zip(&burn.final_state)
+                .fold(0.0f32, |m, (a, b)| m.max((a - b).abs()));
+            assert!(diff < 1e-5, "{diff}");
+            let w = &nca.update.layers[0].weight;
+            let gf: Vec<f32> = fast
+                .grads
+                .get::<4>(w.id)
+                .unwrap()
+                .into_data()
+                .try_to_vec::<f32>()
+                .unwrap();
+            let gb: Vec<f32> = burn
+                .grads
+                .get::<4>(w.id)
+                .unwrap()
+                .into_data()
+                .try_to_vec::<f32>()
+                .unwrap();
+            let scale = gb.iter().fold(1e-12f32, |m, v| m.max(v.abs()));
+            let err = gf
+                .iter()
+                .zip(&gb)
+                .fold(0.0f32, |m, (a, b)| m.max((a - b).abs()))
+                / scale;
+            assert!(err < 1e-4, "{cfg:?}: {err}");
+        }
+    }
+}
