@@ -478,42 +478,7 @@ pub enum GrowCommand {
         json: bool,
     },
     /// An animation of growth from the seed, with optional damage events, and a contact sheet.
-    Animate {
-        /// The checkpoint (.safetensors).
-        #[arg(long)]
-        checkpoint: PathBuf,
-        /// Ticks to run.
-        #[arg(long, default_value_t = 300)]
-        ticks: usize,
-        /// Damage events: `X,Y,R@TICK` cuts a disc of radius R at cell (X,Y) before tick TICK;
-        /// `half@TICK` cuts out half of the pattern. Repeatable.
-        #[arg(long, value_name = "X,Y,R@TICK")]
-        damage: Vec<String>,
-        /// The animated GIF to write.
-        #[arg(long, default_value = "grow.gif")]
-        out: PathBuf,
-        /// Also write a contact sheet PNG of the ticks in --sheet-ticks.
-        #[arg(long, value_name = "FILE.png")]
-        sheet: Option<PathBuf>,
-        /// Ticks shown on the contact sheet.
-        #[arg(long, value_delimiter = ',', default_value = "0,10,20,30,40,60,80,100")]
-        sheet_ticks: Vec<usize>,
-        /// Pixels per cell.
-        #[arg(long, default_value_t = 4)]
-        zoom: usize,
-        /// Frames per second.
-        #[arg(long, default_value_t = 20.0)]
-        fps: f64,
-        /// Keep every Nth tick as a frame.
-        #[arg(long, default_value_t = 1)]
-        every: usize,
-        /// Seed of the fire masks.
-        #[arg(long, default_value_t = 0)]
-        seed: u64,
-        /// Replace existing output files.
-        #[arg(long)]
-        force: bool,
-    },
+    Animate(crate::cmd::grow::AnimateArgs),
     /// Export one tick to ONNX (opset 17): inputs state [B,C,H,W] and fire [B,1,H,W]; output
     /// next_state. The checkpoint's config is in the model's metadata.
     ExportOnnx(crate::cmd::onnx::ExportOnnxArgs),

@@ -501,21 +501,12 @@ mod tests {
                 .zip(&burn.final_state)
                 .fold(0.0f32, |m, (a, b)| m.max((a - b).abs()));
             assert!(diff < 1e-5, "{diff}");
-            let w = &nca.update.layers[0].weight;
-            let gf: Vec<f32> = fast
-                .grads
-                .get::<4>(w.id)
-                .unwrap()
-                .into_data()
-                .try_to_vec::<f32>()
-                .unwrap();
-            let gb: Vec<f32> = burn
-                .grads
-                .get::<4>(w.id)
-                .unwrap()
-                .into_data()
-                .try_to_vec::<f32>()
-                .unwrap();
+            let id = nca.update.layers[0].weight.id;
+            let grad = |g: &GradientsParams| -> Vec<f32> {
+                let t = g.get::<4>(id).unwrap();
+                t.into_data().try_to_vec::<f32>().unwrap()
+            };
+            let (gf, gb) = (grad(&fast.grads), grad(&burn.grads));
             let scale = gb.iter().fold(1e-12f32, |m, v| m.max(v.abs()));
             let err = gf
                 .iter()

@@ -399,6 +399,87 @@ pub fn tick_graph(
     (g, state)
 }
 
+/// One tick of a cellular automaton ([`crate::ca::Nca::tick`]) as a serialised ONNX model of
+/// `family` with its `config` in the metadata. Inputs: `state` `[B, C, H, W]`, this tick's
+/// `fire` mask `[B, 1, H, W]` (0/1) and, when the rule has residual noise, `noise`
+/// `[B, U, H, W]` (zeros for the noiseless evaluation); output `next_state`.
+pub fn nca_tick(
+    nca: &crate::ca::Nca,
+    family: &str,
+    config: &serde_json::Value,
+) -> crate::error::Result<Vec<u8>> {
+    use crate::engine::AliveRule;
+    let cfg = &nca.cfg;
+    let (c, u) = (cfg.channels, cfg.update_channels.clone());
+    let (mut g, state) = tick_graph(family, c, config);
+    let fire = g.input("fire", state_dims(1));
+    let noise = (cfg.noise_std > 0.0).then(|| g.input("noise", state_dims(u.len())));
+    let mut seen = match &nca.perception {
+        Some(conv) => g.conv(&state, "perception", &ConvWeights::of(conv), 1),
+        None => {
+            let w = nca.fixed.weight(&burn::tensor::Device::flex());
+            let weights = ConvWeights {
+                dims: w.dims().iter().map(|&d| d as i64).collect(),
+                weight: w
+                    .into_data()
+                    .convert::<f32>()
+                    .try_to_vec::<f32>()
+                    .expect("f32"),
+                bias: vec![0.0; nca.fixed.out_channels()],
+            };
+            g.conv(&state, "perception", &weights, c as i64)
+        }
+    };
+    if cfg.perception_relu {
+        seen = g.unary("Relu", &seen);
+    }
+    let layers: Vec<ConvWeights> = nca.update.layers.iter().map(ConvWeights::of).collect();
+    let mut delta = g.mlp(&seen, "update", &layers);
+    if let Some(n) = &noise {
+        delta = g.binary("Add", &delta, n, "noisy_delta");
+    }
+    let (channel, threshold) = (cfg.alive.channel() as i64, cfg.alive.threshold());
+    let alive_of = |g: &mut GraphBuilder, x: &str, name: &str, pool: bool| {
+        let a = g.slice(x, 1, channel, channel + 1, &format!("{name}.channel"));
+        let a = if pool {
+            g.max_pool3(&a, &format!("{name}.pooled"))
+        } else {
+            a
+        };
+        g.greater_mask(&a, threshold, name)
+    };
+    let pooled = matches!(cfg.alive, AliveRule::MaxPool { .. });
+    let gate = if pooled {
+        fire
+    } else {
+        let alive = alive_of(&mut g, &state, "alive", false);
+        g.binary("Mul", &fire, &alive, "gate")
+    };
+    let step = g.binary("Mul", &delta, &gate, "masked_delta");
+    let mut parts = Vec::new();
+    if u.start > 0 {
+        parts.push(g.slice(&state, 1, 0, u.start as i64, "kept_before"));
+    }
+    let written = g.slice(&state, 1, u.start as i64, u.end as i64, "written");
+    parts.push(g.binary("Add", &written, &step, "updated"));
+    if u.end < c {
+        parts.push(g.slice(&state, 1, u.end as i64, c as i64, "kept_after"));
+    }
+    let mut next = if parts.len() == 1 {
+        parts.remove(0)
+    } else {
+        g.concat(&parts, 1, "next")
+    };
+    if pooled {
+        let pre = alive_of(&mut g, &state, "alive_before", true);
+        let post = alive_of(&mut g, &next, "alive_after", true);
+        let both = g.binary("Mul", &pre, &post, "alive");
+        next = g.binary("Mul", &next, &both, "survivors");
+    }
+    g.output(&next, "next_state", state_dims(c));
+    g.encode()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -19,10 +19,7 @@ pub fn run(c: ClassifyCommand) -> CmdResult {
         ClassifyCommand::ExportOnnx(a) => super::onnx::export(&a, |checkpoint| {
             let device = nca::device::device_for(None)?;
             let (model, cfg, _) = nca::classify::model::load_checkpoint(checkpoint, &device)?;
-            Ok(super::onnx::tick(
-                nca::classify::onnx::export(&model, &cfg)?,
-                &["fire", "noise"],
-            ))
+            super::onnx::nca_tick(&model, nca::classify::FAMILY, &cfg)
         })?,
         ClassifyCommand::Train {
             train: t,

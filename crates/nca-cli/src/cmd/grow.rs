@@ -1,5 +1,7 @@
 //! `nca grow ...`: train and evaluate growing / persistent / regenerating NCA.
 
+use std::path::PathBuf;
+
 use nca::ca::Runner;
 use nca::grow::eval::{GrowEvalOptions, evaluate, half_cut};
 use nca::grow::model::load_checkpoint;
@@ -26,10 +28,7 @@ pub fn run(c: GrowCommand) -> CmdResult {
         GrowCommand::ExportOnnx(a) => super::onnx::export(&a, |checkpoint| {
             let device = nca::device::device_for(None)?;
             let (model, cfg, _, _) = load_checkpoint(checkpoint, &device)?;
-            Ok(super::onnx::tick(
-                nca::grow::onnx::export(&model, &cfg)?,
-                &["fire"],
-            ))
+            super::onnx::nca_tick(&model, nca::grow::FAMILY, &cfg)
         })?,
         GrowCommand::Train {
             train: t,
@@ -108,31 +107,7 @@ pub fn run(c: GrowCommand) -> CmdResult {
                 );
             }
         }
-        GrowCommand::Animate {
-            checkpoint,
-            ticks,
-            damage,
-            out,
-            sheet,
-            sheet_ticks,
-            zoom,
-            fps,
-            every,
-            seed,
-            force,
-        } => animate(AnimateArgs {
-            checkpoint,
-            ticks,
-            damage,
-            out,
-            sheet,
-            sheet_ticks,
-            zoom,
-            fps,
-            every,
-            seed,
-            force,
-        })?,
+        GrowCommand::Animate(a) => animate(a)?,
     }
     Ok(())
 }
@@ -166,18 +141,43 @@ fn parse_damage(s: &str, target: &nca::grow::GrowTarget) -> Result<Damage, Strin
     }
 }
 
-struct AnimateArgs {
-    checkpoint: std::path::PathBuf,
-    ticks: usize,
-    damage: Vec<String>,
-    out: std::path::PathBuf,
-    sheet: Option<std::path::PathBuf>,
-    sheet_ticks: Vec<usize>,
-    zoom: usize,
-    fps: f64,
-    every: usize,
-    seed: u64,
-    force: bool,
+/// `nca grow animate`.
+#[derive(clap::Args, Debug)]
+pub struct AnimateArgs {
+    /// The checkpoint (.safetensors).
+    #[arg(long)]
+    pub checkpoint: PathBuf,
+    /// Ticks to run.
+    #[arg(long, default_value_t = 300)]
+    pub ticks: usize,
+    /// Damage events: `X,Y,R@TICK` cuts a disc of radius R at cell (X,Y) before tick TICK;
+    /// `half@TICK` cuts out half of the pattern. Repeatable.
+    #[arg(long, value_name = "X,Y,R@TICK")]
+    pub damage: Vec<String>,
+    /// The animated GIF to write.
+    #[arg(long, default_value = "grow.gif")]
+    pub out: PathBuf,
+    /// Also write a contact sheet PNG of the ticks in --sheet-ticks.
+    #[arg(long, value_name = "FILE.png")]
+    pub sheet: Option<PathBuf>,
+    /// Ticks shown on the contact sheet.
+    #[arg(long, value_delimiter = ',', default_value = "0,10,20,30,40,60,80,100")]
+    pub sheet_ticks: Vec<usize>,
+    /// Pixels per cell.
+    #[arg(long, default_value_t = 4)]
+    pub zoom: usize,
+    /// Frames per second.
+    #[arg(long, default_value_t = 20.0)]
+    pub fps: f64,
+    /// Keep every Nth tick as a frame.
+    #[arg(long, default_value_t = 1)]
+    pub every: usize,
+    /// Seed of the fire masks.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Replace existing output files.
+    #[arg(long)]
+    pub force: bool,
 }
 
 fn animate(a: AnimateArgs) -> CmdResult {

@@ -4,7 +4,7 @@ pub mod attention;
 mod checkpoint;
 mod classify;
 mod data;
-mod grow;
+pub mod grow;
 mod life;
 pub mod onnx;
 mod plot;

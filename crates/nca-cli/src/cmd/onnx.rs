@@ -66,6 +66,20 @@ pub fn export(
     Ok(())
 }
 
+/// The export of a cellular automaton's tick ([`nca::onnx::nca_tick`]): inputs `state`, `fire`
+/// and (with residual noise) `noise`, output `next_state`.
+pub fn nca_tick(
+    nca: &nca::ca::Nca,
+    family: &str,
+    config: &impl serde::Serialize,
+) -> Result<Exported, Box<dyn std::error::Error>> {
+    let config = serde_json::to_value(config)?;
+    let bytes = nca::onnx::nca_tick(nca, family, &config)?;
+    let noise = nca.cfg.noise_std > 0.0;
+    let random: &[&str] = if noise { &["fire", "noise"] } else { &["fire"] };
+    Ok(tick(bytes, random))
+}
+
 /// The report of a one-tick graph: inputs `state` and the family's random draws, output
 /// `next_state`.
 pub fn tick(bytes: Vec<u8>, random_inputs: &[&str]) -> Exported {

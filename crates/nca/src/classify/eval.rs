@@ -139,14 +139,11 @@ pub fn evaluate(
             labels.push(test.label(i));
         }
         let dims = [b, h, w];
-        run_scored(
-            &runner,
-            cfg,
-            (&mut state, &labels),
-            dims,
-            &mut rng,
-            &mut sums[..opts.ticks_before],
-        )?;
+        let scored = |state: &mut Vec<f32>, labels: &[u8], rng: &mut StdRng, sums: &mut [_]| {
+            run_scored(&runner, cfg, (state, labels), dims, rng, sums)
+        };
+        let (before, after) = sums.split_at_mut(opts.ticks_before);
+        scored(&mut state, &labels, &mut rng, before)?;
         if opts.ticks_after > 0 {
             // Mutate every digit into a random test digit of another class.
             let len = cfg.channels * h * w;
@@ -165,14 +162,7 @@ pub fn evaluate(
                 );
                 labels[k] = test.label(other);
             }
-            run_scored(
-                &runner,
-                cfg,
-                (&mut state, &labels),
-                dims,
-                &mut rng,
-                &mut sums[opts.ticks_before..],
-            )?;
+            scored(&mut state, &labels, &mut rng, after)?;
         }
         start += b;
         on_batch(start);

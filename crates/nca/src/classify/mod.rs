@@ -27,7 +27,6 @@
 
 pub mod eval;
 pub mod model;
-pub mod onnx;
 pub mod task;
 
 pub use model::{ClassifyConfig, Loss};
