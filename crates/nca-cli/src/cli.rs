@@ -211,75 +211,13 @@ pub struct TrainArgs {
     pub backend: Option<String>,
     /// Step implementation [default: fast on a CPU backend, else burn].
     #[arg(long, value_enum)]
-    pub engine: Option<EngineArg>,
+    pub engine: Option<nca::engine::Engine>,
     /// Keep a copy of the model at every checkpoint in <out>/snapshots/.
     #[arg(long)]
     pub snapshots: bool,
     /// Print the final report as JSON.
     #[arg(long)]
     pub json: bool,
-}
-
-/// Which implementation computes a step.
-#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum EngineArg {
-    /// nca-fast's exact CPU engine: sparse NCA kernels, FFT convolutions for the refiner.
-    #[value(alias = "sparse")]
-    Fast,
-    /// Plain Burn tensors and autodiff (any backend).
-    Burn,
-}
-
-impl From<EngineArg> for nca::engine::Engine {
-    fn from(e: EngineArg) -> Self {
-        match e {
-            EngineArg::Fast => Self::Fast,
-            EngineArg::Burn => Self::Burn,
-        }
-    }
-}
-
-/// A growing NCA's training regime.
-#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ModeArg {
-    /// Always grow from the seed.
-    Growing,
-    /// Sample pool; the worst sample is replaced by the seed.
-    Persistent,
-    /// Persistent plus circular damage on the best samples.
-    Regenerating,
-}
-
-impl From<ModeArg> for nca::grow::TrainMode {
-    fn from(m: ModeArg) -> Self {
-        match m {
-            ModeArg::Growing => Self::Growing,
-            ModeArg::Persistent => Self::Persistent,
-            ModeArg::Regenerating => Self::Regenerating,
-        }
-    }
-}
-
-/// How a cell perceives its neighbourhood.
-#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PerceptionArg {
-    /// Identity + Sobel x + Sobel y per channel.
-    Sobel,
-    /// Identity + Sobel x/y + Laplacian per channel.
-    #[value(alias = "sobel_laplacian")]
-    SobelLaplacian,
-    /// A learned 3x3 convolution.
-    Learned,
-}
-
-impl From<PerceptionArg> for nca::perceive::PerceptionKind {
-    fn from(p: PerceptionArg) -> Self {
-        match p {
-            PerceptionArg::Sobel => Self::Sobel,
-            PerceptionArg::SobelLaplacian => Self::SobelLaplacian,
-            PerceptionArg::Learned => Self::Learned,
-        }
-    }
 }
 
 /// `nca tiny ...`.
@@ -447,10 +385,10 @@ pub enum GrowCommand {
         pad: u32,
         /// Training regime.
         #[arg(long, value_enum, default_value = "regenerating")]
-        mode: ModeArg,
+        mode: nca::grow::TrainMode,
         /// Perception.
         #[arg(long, value_enum, default_value = "sobel")]
-        perception: PerceptionArg,
+        perception: nca::perceive::PerceptionKind,
         /// Batch size.
         #[arg(long, default_value_t = 8)]
         batch: usize,

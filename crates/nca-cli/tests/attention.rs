@@ -3,25 +3,15 @@
 
 mod common;
 
-use common::{assert_fails_with, nca, ok, tmp};
+use common::{assert_fails_with, nca, nca_line, ok, tmp};
 
 #[test]
 fn uniform_red_is_reached_within_1000_steps_and_the_run_is_complete() {
     let d = tmp("red");
-    let args = [
-        "attention",
-        "train",
-        "--target",
-        "uniform:red",
-        "--size",
-        "32",
-        "--steps",
-        "1000",
-        "--out",
-        "runs/red",
-        "--json",
-    ];
-    let v = ok(&nca(&args, &d));
+    let v = ok(&nca_line(
+        "attention train --target uniform:red --size 32 --steps 1000 --out runs/red --json",
+        &d,
+    ));
     let first = v["first_below_epsilon"]
         .as_u64()
         .expect("loss fell below ε");
@@ -57,13 +47,8 @@ fn uniform_red_is_reached_within_1000_steps_and_the_run_is_complete() {
         assert!(run.join(f).is_file(), "{f} missing");
     }
     assert_eq!(v["snapshots"], 11);
-    let info = ok(&nca(
-        &[
-            "checkpoint",
-            "info",
-            "runs/red/checkpoint/model.safetensors",
-            "--json",
-        ],
+    let info = ok(&nca_line(
+        "checkpoint info runs/red/checkpoint/model.safetensors --json",
         &d,
     ));
     assert_eq!(info["family"], "attention");
@@ -72,22 +57,9 @@ fn uniform_red_is_reached_within_1000_steps_and_the_run_is_complete() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 
     // The run is not replaced unless asked to; with --force it is.
-    let short = [
-        "attention",
-        "train",
-        "--target",
-        "uniform:blue",
-        "--size",
-        "6",
-        "--steps",
-        "5",
-        "--out",
-        "runs/red",
-    ];
-    assert_fails_with(&nca(&short, &d), "already holds a run");
-    let mut forced = short.to_vec();
-    forced.extend(["--force", "--json"]);
-    let v = ok(&nca(&forced, &d));
+    let short = "attention train --target uniform:blue --size 6 --steps 5 --out runs/red";
+    assert_fails_with(&nca_line(short, &d), "already holds a run");
+    let v = ok(&nca_line(&format!("{short} --force --json"), &d));
     assert_eq!(v["steps"], 5);
     assert!(
         !run.join("snapshots/step-000500.png").exists(),
@@ -114,24 +86,9 @@ fn png_targets_hex_colours_and_max_spikes() {
         })
         .collect();
     enc.write_header().unwrap().write_image_data(&px).unwrap();
-    let v = ok(&nca(
-        &[
-            "attention",
-            "train",
-            "--target",
-            "t.png",
-            "--size",
-            "6",
-            "--steps",
-            "3",
-            "--out",
-            "runs/p",
-            "--hidden-channels",
-            "2",
-            "--attn-width",
-            "4",
-            "--json",
-        ],
+    let v = ok(&nca_line(
+        "attention train --target t.png --size 6 --steps 3 --out runs/p --hidden-channels 2 \
+         --attn-width 4 --json",
         &d,
     ));
     assert_eq!(
@@ -143,24 +100,9 @@ fn png_targets_hex_colours_and_max_spikes() {
     assert!(v["mean_colour_loss"].as_f64().unwrap() > 0.0);
 
     // ε so large that every step spikes: the run stops after --max-spikes.
-    let v = ok(&nca(
-        &[
-            "attention",
-            "train",
-            "--target",
-            "uniform:#ff8000",
-            "--size",
-            "5",
-            "--steps",
-            "50",
-            "--epsilon",
-            "100",
-            "--max-spikes",
-            "3",
-            "--out",
-            "runs/s",
-            "--json",
-        ],
+    let v = ok(&nca_line(
+        "attention train --target uniform:#ff8000 --size 5 --steps 50 --epsilon 100 \
+         --max-spikes 3 --out runs/s --json",
         &d,
     ));
     assert_eq!(v["steps"], 3);
@@ -173,122 +115,44 @@ fn png_targets_hex_colours_and_max_spikes() {
 fn bad_input_gives_one_clear_line() {
     let d = tmp("bad");
     std::fs::write(d.join("text.png"), "not an image").unwrap();
-    let train = |extra: &[&str]| {
-        let mut a = vec!["attention", "train", "--out", "runs/x"];
-        a.extend_from_slice(extra);
-        nca(&a, &d)
-    };
-    let cases: &[(&[&str], &str)] = &[
-        (&["--target", "missing.png", "--steps", "10"], "missing.png"),
-        (&["--target", "text.png", "--steps", "10"], "text.png"),
+    for (extra, needle) in [
+        ("--target missing.png --steps 10", "missing.png"),
+        ("--target text.png --steps 10", "text.png"),
+        ("--target uniform:chartreuse --steps 10", "chartreuse"),
+        ("--target uniform:#12345 --steps 10", "colour"),
+        ("--target uniform:red --steps 0", "--steps"),
+        ("--target uniform:red --steps 10 --size 0", "--size"),
+        ("--target uniform:red --steps 10 --size 100000", "--size"),
+        ("--target missing.png --steps 10 --size 0", "--size"),
+        ("--target uniform:red --steps 10 --lr 0", "--lr"),
         (
-            &["--target", "uniform:chartreuse", "--steps", "10"],
-            "chartreuse",
-        ),
-        (&["--target", "uniform:#12345", "--steps", "10"], "colour"),
-        (&["--target", "uniform:red", "--steps", "0"], "--steps"),
-        (
-            &["--target", "uniform:red", "--steps", "10", "--size", "0"],
-            "--size",
-        ),
-        (
-            &[
-                "--target",
-                "uniform:red",
-                "--steps",
-                "10",
-                "--size",
-                "100000",
-            ],
-            "--size",
-        ),
-        (
-            &["--target", "missing.png", "--steps", "10", "--size", "0"],
-            "--size",
-        ),
-        (
-            &["--target", "uniform:red", "--steps", "10", "--lr", "0"],
-            "--lr",
-        ),
-        (
-            &[
-                "--target",
-                "uniform:red",
-                "--steps",
-                "10",
-                "--sigma-small=-1",
-            ],
+            "--target uniform:red --steps 10 --sigma-small=-1",
             "--sigma-small",
         ),
+        ("--target uniform:red --steps 10 --epsilon nan", "--epsilon"),
         (
-            &[
-                "--target",
-                "uniform:red",
-                "--steps",
-                "10",
-                "--epsilon",
-                "nan",
-            ],
-            "--epsilon",
-        ),
-        (
-            &[
-                "--target",
-                "uniform:red",
-                "--steps",
-                "10",
-                "--max-spikes",
-                "0",
-            ],
+            "--target uniform:red --steps 10 --max-spikes 0",
             "--max-spikes",
         ),
         (
-            &[
-                "--target",
-                "uniform:red",
-                "--steps",
-                "10",
-                "--attn-width",
-                "0",
-            ],
+            "--target uniform:red --steps 10 --attn-width 0",
             "--attn-width",
         ),
         (
-            &[
-                "--target",
-                "uniform:red",
-                "--steps",
-                "10",
-                "--hidden-channels",
-                "999",
-            ],
+            "--target uniform:red --steps 10 --hidden-channels 999",
             "hidden",
         ),
         (
-            &[
-                "--target",
-                "uniform:red",
-                "--steps",
-                "10",
-                "--snapshot-every",
-                "0",
-            ],
+            "--target uniform:red --steps 10 --snapshot-every 0",
             "--snapshot-every",
         ),
         (
-            &[
-                "--target",
-                "uniform:red",
-                "--steps",
-                "10",
-                "--backend",
-                "quantum",
-            ],
+            "--target uniform:red --steps 10 --backend quantum",
             "quantum",
         ),
-    ];
-    for (args, needle) in cases {
-        assert_fails_with(&train(args), needle);
+    ] {
+        let o = nca_line(&format!("attention train --out runs/x {extra}"), &d);
+        assert_fails_with(&o, needle);
     }
     assert!(!d.join("runs/x").exists(), "nothing written on bad input");
     // Missing required flags are clap's usage errors (exit 2 as well).

@@ -5,18 +5,16 @@ mod common;
 
 use std::path::Path;
 
-use common::{assert_fails_with, nca, ok, tmp};
+use common::{assert_fails_with, nca, nca_data, nca_line, nca_with, ok, tmp};
 
-fn write_png(
-    path: &Path,
-    w: u32,
-    h: u32,
-    color: png::ColorType,
-    depth: png::BitDepth,
-    data: &[u8],
-) {
+const GREY8: (png::ColorType, png::BitDepth) = (png::ColorType::Grayscale, png::BitDepth::Eight);
+const GREY16: (png::ColorType, png::BitDepth) = (png::ColorType::Grayscale, png::BitDepth::Sixteen);
+const RGBA8: (png::ColorType, png::BitDepth) = (png::ColorType::Rgba, png::BitDepth::Eight);
+
+/// A `side`×`side` PNG of the given colour type and bit depth.
+fn write_png(path: &Path, side: u32, (color, depth): (png::ColorType, png::BitDepth), data: &[u8]) {
     let file = std::fs::File::create(path).unwrap();
-    let mut enc = png::Encoder::new(std::io::BufWriter::new(file), w, h);
+    let mut enc = png::Encoder::new(std::io::BufWriter::new(file), side, side);
     enc.set_color(color);
     enc.set_depth(depth);
     enc.write_header().unwrap().write_image_data(data).unwrap();
@@ -32,32 +30,18 @@ fn grow_train_eval_animate_and_bad_input() {
     let v = ok(&nca(&train, &d));
     assert_eq!(v["steps"], 3);
     let ck = "runs/g/checkpoint/model.safetensors";
-    let v = ok(&nca(
-        &["grow", "eval", "--checkpoint", ck, "--runs", "2", "--json"],
+    let v = ok(&nca_with(
+        "grow eval --checkpoint {} --runs 2 --json",
+        &[ck],
         &d,
     ));
     for k in ["loss_grow", "loss_persist_1000", "loss_regrow"] {
         assert!(v[k].as_f64().unwrap().is_finite(), "{k}: {v}");
     }
-    let o = nca(
-        &[
-            "grow",
-            "animate",
-            "--checkpoint",
-            ck,
-            "--ticks",
-            "12",
-            "--damage",
-            "6,6,3@5",
-            "--damage",
-            "half@9",
-            "--out",
-            "g.gif",
-            "--sheet",
-            "g.png",
-            "--sheet-ticks",
-            "0,4,8,12",
-        ],
+    let o = nca_with(
+        "grow animate --checkpoint {} --ticks 12 --damage 6,6,3@5 --damage half@9 --out g.gif \
+         --sheet g.png --sheet-ticks 0,4,8,12",
+        &[ck],
         &d,
     );
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
@@ -65,24 +49,13 @@ fn grow_train_eval_animate_and_bad_input() {
     assert_eq!(&std::fs::read(d.join("g.png")).unwrap()[1..4], b"PNG");
 
     assert_fails_with(
-        &nca(
-            &["grow", "animate", "--checkpoint", ck, "--out", "g.gif"],
-            &d,
-        ),
+        &nca_with("grow animate --checkpoint {} --out g.gif", &[ck], &d),
         "already exists",
     );
     assert_fails_with(
-        &nca(
-            &[
-                "grow",
-                "animate",
-                "--checkpoint",
-                ck,
-                "--damage",
-                "1,2@x",
-                "--out",
-                "h.gif",
-            ],
+        &nca_with(
+            "grow animate --checkpoint {} --damage 1,2@x --out h.gif",
+            &[ck],
             &d,
         ),
         "malformed --damage",
@@ -91,46 +64,29 @@ fn grow_train_eval_animate_and_bad_input() {
         &nca(&["grow", "eval", "--checkpoint", "nope.safetensors"], &d),
         "nope",
     );
-    let bad_train = |extra: &[&str], needle: &str| {
-        let mut args = vec!["grow", "train", "--steps", "2", "--out", "runs/x"];
-        args.extend_from_slice(extra);
-        assert_fails_with(&nca(&args, &d), needle);
+    let bad_train = |extra: &str, needle: &str| {
+        let o = nca_line(&format!("grow train --steps 2 --out runs/x {extra}"), &d);
+        assert_fails_with(&o, needle);
     };
-    bad_train(&["--target", "missing.png"], "missing.png");
+    bad_train("--target missing.png", "missing.png");
     std::fs::write(d.join("not.png"), b"plain text").unwrap();
-    bad_train(&["--target", "not.png"], "not.png");
-    bad_train(
-        &["--target", "circle", "--mode", "wobbly"],
-        "invalid value 'wobbly'",
-    );
-    bad_train(
-        &["--target", "circle", "--ticks", "9..x"],
-        "malformed tick range",
-    );
-    bad_train(&["--target", "circle", "--ticks", "9..3"], "ticks");
-    bad_train(&["--target", "circle", "--size", "0"], "--size");
-    bad_train(&["--target", "circle", "--batch", "2"], "--batch");
-    bad_train(
-        &["--target", "circle", "--perception", "telepathy"],
-        "invalid value 'telepathy'",
-    );
-    bad_train(
-        &["--target", "circle", "--engine", "quantum"],
-        "invalid value 'quantum' for '--engine",
-    );
+    bad_train("--target not.png", "not.png");
+    for (extra, needle) in [
+        ("--mode wobbly", "invalid value 'wobbly'"),
+        ("--ticks 9..x", "malformed tick range"),
+        ("--ticks 9..3", "ticks"),
+        ("--size 0", "--size"),
+        ("--batch 2", "--batch"),
+        ("--perception telepathy", "invalid value 'telepathy'"),
+        ("--engine quantum", "invalid value 'quantum' for '--engine"),
+    ] {
+        bad_train(&format!("--target circle {extra}"), needle);
+    }
     // A checkpoint of another family.
-    ok(&nca(
-        &["tiny", "train", "--steps", "2", "--out", "runs/t"],
-        &d,
-    ));
+    ok(&nca_line("tiny train --steps 2 --out runs/t", &d));
     assert_fails_with(
-        &nca(
-            &[
-                "grow",
-                "eval",
-                "--checkpoint",
-                "runs/t/checkpoint/model.safetensors",
-            ],
+        &nca_line(
+            "grow eval --checkpoint runs/t/checkpoint/model.safetensors",
             &d,
         ),
         "'tiny' checkpoint, not 'grow'",
@@ -139,11 +95,9 @@ fn grow_train_eval_animate_and_bad_input() {
 
 #[test]
 fn classify_eval_animate_and_bad_input() {
-    let Some(data) = std::env::var_os("NCA_DATA") else {
-        eprintln!("NCA_DATA unset: skipping classify CLI test");
+    let Some(data) = nca_data("classify CLI test") else {
         return;
     };
-    let data = data.to_str().unwrap().to_string();
     let d = tmp("classify");
     let train = [
         "classify", "train", "--data", &data, "--limit", "50", "--batch", "4", "--ticks", "3",
@@ -151,49 +105,20 @@ fn classify_eval_animate_and_bad_input() {
     ];
     ok(&nca(&train, &d));
     let ck = "runs/c/checkpoint/model.safetensors";
-    let v = ok(&nca(
-        &[
-            "classify",
-            "eval",
-            "--checkpoint",
-            ck,
-            "--data",
-            &data,
-            "--limit",
-            "20",
-            "--ticks-before",
-            "10",
-            "--ticks-after",
-            "5",
-            "--plot",
-            "curves.png",
-            "--json",
-        ],
+    let v = ok(&nca_with(
+        "classify eval --checkpoint {} --data {} --limit 20 --ticks-before 10 --ticks-after 5 \
+         --plot curves.png --json",
+        &[ck, &data],
         &d,
     ));
     assert_eq!(v["accuracy"].as_array().unwrap().len(), 15);
     assert!(v["accuracy_at_200"].as_f64().is_some() && v["agreement_at_400"].as_f64().is_some());
     assert!(d.join("curves.png").exists());
 
-    let o = nca(
-        &[
-            "classify",
-            "animate",
-            "--checkpoint",
-            ck,
-            "--data",
-            &data,
-            "--batch-size",
-            "4",
-            "--n-stages",
-            "2",
-            "--n-steps-per-stage",
-            "3",
-            "--annotations",
-            "--out",
-            "c.gif",
-            "--json",
-        ],
+    let o = nca_with(
+        "classify animate --checkpoint {} --data {} --batch-size 4 --n-stages 2 \
+         --n-steps-per-stage 3 --annotations --out c.gif --json",
+        &[ck, &data],
         &d,
     );
     let v = ok(&o);
@@ -207,14 +132,7 @@ fn classify_eval_animate_and_bad_input() {
             grey16[(y * 40 + x) * 2 + 1] = 0xff;
         }
     }
-    write_png(
-        &d.join("one16.png"),
-        40,
-        40,
-        png::ColorType::Grayscale,
-        png::BitDepth::Sixteen,
-        &grey16,
-    );
+    write_png(&d.join("one16.png"), 40, GREY16, &grey16);
     let mut rgba = vec![255u8; 30 * 30 * 4];
     for y in 5..25 {
         for x in 5..25 {
@@ -223,53 +141,20 @@ fn classify_eval_animate_and_bad_input() {
             }
         }
     }
-    write_png(
-        &d.join("rgba.png"),
-        30,
-        30,
-        png::ColorType::Rgba,
-        png::BitDepth::Eight,
-        &rgba,
-    );
+    write_png(&d.join("rgba.png"), 30, RGBA8, &rgba);
     for (img, out) in [("one16.png", "a.gif"), ("rgba.png", "b.gif")] {
-        let v = ok(&nca(
-            &[
-                "classify",
-                "animate",
-                "--checkpoint",
-                ck,
-                "--input",
-                img,
-                "--n-steps-per-stage",
-                "3",
-                "--out",
-                out,
-                "--json",
-            ],
+        let v = ok(&nca_with(
+            "classify animate --checkpoint {} --input {} --n-steps-per-stage 3 --out {} --json",
+            &[ck, img, out],
             &d,
         ));
         assert_eq!(v["verdicts"].as_array().unwrap().len(), 1);
     }
-    write_png(
-        &d.join("blank.png"),
-        20,
-        20,
-        png::ColorType::Grayscale,
-        png::BitDepth::Eight,
-        &[0u8; 400],
-    );
+    write_png(&d.join("blank.png"), 20, GREY8, &[0u8; 400]);
     let animate_input = |img: &str| {
-        nca(
-            &[
-                "classify",
-                "animate",
-                "--checkpoint",
-                ck,
-                "--input",
-                img,
-                "--out",
-                "z.gif",
-            ],
+        nca_with(
+            "classify animate --checkpoint {} --input {} --out z.gif",
+            &[ck, img],
             &d,
         )
     };
@@ -278,46 +163,20 @@ fn classify_eval_animate_and_bad_input() {
     assert_fails_with(&animate_input("text.png"), "text.png");
     assert!(!d.join("z.gif").exists(), "no output on failure");
 
-    ok(&nca(
-        &["tiny", "train", "--steps", "2", "--out", "runs/t"],
-        &d,
-    ));
+    ok(&nca_line("tiny train --steps 2 --out runs/t", &d));
+    let eval = |checkpoint: &str, extra: &str| {
+        let line = format!("classify eval --checkpoint {{}} --data {{}} {extra}");
+        nca_with(&line, &[checkpoint, &data], &d)
+    };
     assert_fails_with(
-        &nca(
-            &[
-                "classify",
-                "eval",
-                "--checkpoint",
-                "runs/t/checkpoint/model.safetensors",
-                "--data",
-                &data,
-            ],
-            &d,
-        ),
+        &eval("runs/t/checkpoint/model.safetensors", ""),
         "'tiny' checkpoint, not 'classify'",
     );
+    assert_fails_with(&eval(ck, "--limit 0"), "--limit");
     assert_fails_with(
-        &nca(
-            &[
-                "classify",
-                "eval",
-                "--checkpoint",
-                ck,
-                "--data",
-                &data,
-                "--limit",
-                "0",
-            ],
-            &d,
-        ),
-        "--limit",
-    );
-    assert_fails_with(
-        &nca(
-            &[
-                "classify", "train", "--data", &data, "--steps", "2", "--out", "runs/c2",
-                "--batch", "0",
-            ],
+        &nca_with(
+            "classify train --data {} --steps 2 --out runs/c2 --batch 0",
+            &[&data],
             &d,
         ),
         "batch",

@@ -12,17 +12,10 @@ import json
 import os
 import sys
 
+from onnx_common import run, within
 
-def main() -> int:
-    try:
-        import numpy as np
-        import onnxruntime as ort
-    except ImportError as e:  # the caller turns this into a skip note or a failure
-        print(f"onnxruntime unavailable: {e}")
-        return 3
 
-    model, cases_dir, tol = sys.argv[1], sys.argv[2], float(sys.argv[3])
-    sess = ort.InferenceSession(model, providers=["CPUExecutionProvider"])
+def check(np, sess, cases_dir, tol) -> list:
     inputs, outputs = sess.get_inputs(), sess.get_outputs()
     problems = []
     if [i.name for i in inputs] != ["x"]:
@@ -46,12 +39,9 @@ def main() -> int:
         got = sess.run(None, {"x": x})
         worst = max(float(np.max(np.abs(g - w))) for g, w in zip(got, want))
         print(f"{name}: batch {b}, {steps} outputs, max abs difference {worst:.3g}")
-        if not worst <= tol:
-            problems.append(f"{name}: max abs difference {worst} exceeds {tol}")
-    for p in problems:
-        print(f"FAIL: {p}")
-    return 1 if problems else 0
+        problems += within(worst, tol, f"{name}: ")
+    return problems
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run(check))

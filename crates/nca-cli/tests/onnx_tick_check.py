@@ -14,19 +14,12 @@ import json
 import os
 import sys
 
+from onnx_common import run, within
 
-def main() -> int:
-    try:
-        import numpy as np
-        import onnxruntime as ort
-    except ImportError as e:
-        print(f"onnxruntime unavailable: {e}")
-        return 3
 
-    model, case_dir, tol = sys.argv[1], sys.argv[2], float(sys.argv[3])
+def check(np, sess, case_dir, tol) -> list:
     with open(os.path.join(case_dir, "case.json")) as f:
         case = json.load(f)
-    sess = ort.InferenceSession(model, providers=["CPUExecutionProvider"])
     problems = []
     meta = sess.get_modelmeta().custom_metadata_map
     if meta.get("nca.family") != case["family"]:
@@ -56,12 +49,8 @@ def main() -> int:
         state = sess.run(None, feed)[0]
         worst = max(worst, float(np.max(np.abs(state - expected[t]))))
     print(f"{case['family']}: {ticks} ticks of {shape}, max abs difference {worst:.3g}")
-    if not worst <= tol:
-        problems.append(f"max abs difference {worst} exceeds {tol}")
-    for p in problems:
-        print(f"FAIL: {p}")
-    return 1 if problems else 0
+    return problems + within(worst, tol)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run(check))

@@ -7,7 +7,7 @@ mod common;
 use std::path::Path;
 
 use burn::tensor::{Device, Tensor, TensorData};
-use common::{assert_fails_with, nca, python_check, repo_root, stdout, tmp};
+use common::{assert_fails_with, nca_line, nca_with, ok, python_check, repo_root, stdout, tmp};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rand_distr::{Distribution, Normal};
@@ -168,35 +168,18 @@ fn attention_case(checkpoint: &Path) -> Case {
 }
 
 fn export(family: &str, checkpoint: &Path, out: &Path, d: &Path) {
-    let o = nca(
-        &[
-            family,
-            "export-onnx",
-            "--checkpoint",
-            checkpoint.to_str().unwrap(),
-            "-o",
-            out.to_str().unwrap(),
-            "--json",
-        ],
-        d,
-    );
+    let export = |extra: &str| {
+        let line = format!("{{}} export-onnx --checkpoint {{}} -o {{}} {extra}");
+        let paths = [checkpoint.to_str().unwrap(), out.to_str().unwrap()];
+        nca_with(&line, &[family, paths[0], paths[1]], d)
+    };
+    let o = export("--json");
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(v["opset"], 17);
     assert_eq!(v["outputs"], 1);
     // No silent overwrite.
-    let again = nca(
-        &[
-            family,
-            "export-onnx",
-            "--checkpoint",
-            checkpoint.to_str().unwrap(),
-            "-o",
-            out.to_str().unwrap(),
-        ],
-        d,
-    );
-    assert_fails_with(&again, "already exists");
+    assert_fails_with(&export(""), "already exists");
 }
 
 fn check(family: &'static str, checkpoint: &Path, case: impl Fn(&Path) -> Case) {
@@ -233,22 +216,10 @@ fn grow_tick_in_onnxruntime_equals_ours() {
 #[test]
 fn attention_transition_in_onnxruntime_equals_ours() {
     let d = tmp("onnx-attention-train");
-    let o = nca(
-        &[
-            "attention",
-            "train",
-            "--target",
-            "uniform:red",
-            "--size",
-            "8",
-            "--steps",
-            "5",
-            "--out",
-            "run",
-        ],
+    ok(&nca_line(
+        "attention train --target uniform:red --size 8 --steps 5 --out run",
         &d,
-    );
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    ));
     check(
         "attention",
         &d.join("run/checkpoint/model.safetensors"),
@@ -260,15 +231,9 @@ fn attention_transition_in_onnxruntime_equals_ours() {
 fn export_onnx_refuses_a_checkpoint_of_another_family() {
     let d = tmp("onnx-wrong-family");
     let lizard = repo_root().join("models/lizard.safetensors");
-    let o = nca(
-        &[
-            "classify",
-            "export-onnx",
-            "--checkpoint",
-            lizard.to_str().unwrap(),
-            "-o",
-            "m.onnx",
-        ],
+    let o = nca_with(
+        "classify export-onnx --checkpoint {} -o m.onnx",
+        &[lizard.to_str().unwrap()],
         &d,
     );
     assert_fails_with(&o, "'grow' checkpoint, not 'classify'");

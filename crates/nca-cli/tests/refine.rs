@@ -5,7 +5,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{assert_fails_with, nca, ok, python_check, tmp};
+use common::{assert_fails_with, nca, nca_data, nca_line, nca_with, ok, python_check, tmp};
 
 use burn::tensor::Device;
 use nca::checkpoint::CheckpointMeta;
@@ -91,40 +91,16 @@ fn export_onnx_matches_our_forward_in_onnxruntime() {
     let ck = d.join("w4.safetensors");
     let model = random_checkpoint(&ck, 4);
     let ck = ck.to_str().unwrap();
-    let v = ok(&nca(
-        &[
-            "refine",
-            "export-onnx",
-            "--checkpoint",
-            ck,
-            "-o",
-            "m.onnx",
-            "--json",
-        ],
-        &d,
-    ));
+    let export = |extra: &str| {
+        let line = format!("refine export-onnx --checkpoint {{}} -o m.onnx {extra}");
+        nca_with(&line, &[ck], &d)
+    };
+    let v = ok(&export("--json"));
     assert_eq!(v["opset"], 17);
     assert_eq!(v["outputs"], 50);
     assert_eq!(v["input"], "x");
-    assert_fails_with(
-        &nca(
-            &["refine", "export-onnx", "--checkpoint", ck, "-o", "m.onnx"],
-            &d,
-        ),
-        "already exists",
-    );
-    ok(&nca(
-        &[
-            "refine",
-            "export-onnx",
-            "--checkpoint",
-            ck,
-            "-o",
-            "m.onnx",
-            "--force",
-        ],
-        &d,
-    ));
+    assert_fails_with(&export(""), "already exists");
+    ok(&export("--force"));
 
     // Random inputs (batch 3) and real digits (batch 5): the batch dimension is dynamic.
     let cases = d.join("cases");
@@ -166,19 +142,11 @@ fn animate_writes_gif_and_sheet_and_prints_the_verdict() {
     let d = tmp("animate");
     random_checkpoint(&d.join("ck.safetensors"), 2);
     write_seven(&d.join("seven.png"));
-    let args = [
-        "refine",
-        "animate",
-        "--checkpoint",
-        "ck.safetensors",
-        "--input",
-        "seven.png",
-        "--out",
-        "a.gif",
-        "--sheet",
-        "a.png",
-        "--json",
-    ];
+    let args: Vec<&str> =
+        "refine animate --checkpoint ck.safetensors --input seven.png --out a.gif --sheet a.png \
+         --json"
+            .split_whitespace()
+            .collect();
     let v = ok(&nca(&args, &d));
     assert!(v["digit"].as_u64().unwrap() < 10);
     let c = v["confidence"].as_f64().unwrap();
@@ -208,17 +176,9 @@ fn animate_writes_gif_and_sheet_and_prints_the_verdict() {
     // Bad input images.
     std::fs::write(d.join("digit.jpg"), b"\xff\xd8\xff\xe0 not a png").unwrap();
     let anim = |input: &str| {
-        nca(
-            &[
-                "refine",
-                "animate",
-                "--checkpoint",
-                "ck.safetensors",
-                "--input",
-                input,
-                "--out",
-                "b.gif",
-            ],
+        nca_with(
+            "refine animate --checkpoint ck.safetensors --input {} --out b.gif",
+            &[input],
             &d,
         )
     };
@@ -234,83 +194,48 @@ fn animate_writes_gif_and_sheet_and_prints_the_verdict() {
 fn bad_input_is_one_line_and_exit_2() {
     let d = tmp("bad");
     // A checkpoint of another family.
-    ok(&nca(
-        &["tiny", "train", "--steps", "1", "--out", "runs/t"],
-        &d,
-    ));
+    ok(&nca_line("tiny train --steps 1 --out runs/t", &d));
     let tiny = "runs/t/checkpoint/model.safetensors";
     write_seven(&d.join("seven.png"));
-    for args in [
-        vec!["refine", "eval", "--checkpoint", tiny],
-        vec![
-            "refine",
-            "export-onnx",
-            "--checkpoint",
-            tiny,
-            "-o",
-            "x.onnx",
-        ],
-        vec![
-            "refine",
-            "animate",
-            "--checkpoint",
-            tiny,
-            "--input",
-            "seven.png",
-            "--out",
-            "x.gif",
-        ],
+    for line in [
+        "refine eval --checkpoint {}",
+        "refine export-onnx --checkpoint {} -o x.onnx",
+        "refine animate --checkpoint {} --input seven.png --out x.gif",
     ] {
-        assert_fails_with(&nca(&args, &d), "'tiny' checkpoint, not 'refine'");
+        assert_fails_with(
+            &nca_with(line, &[tiny], &d),
+            "'tiny' checkpoint, not 'refine'",
+        );
     }
     assert_fails_with(
-        &nca(
-            &[
-                "refine",
-                "export-onnx",
-                "--checkpoint",
-                "nope.safetensors",
-                "-o",
-                "x.onnx",
-            ],
+        &nca_line(
+            "refine export-onnx --checkpoint nope.safetensors -o x.onnx",
             &d,
         ),
         "nope.safetensors",
     );
-    let train = |extra: &[&str]| {
-        let mut args = vec!["refine", "train", "--out", "runs/r"];
-        args.extend_from_slice(extra);
-        nca(&args, &d)
-    };
-    assert_fails_with(&train(&["--steps", "0", "--data", "."]), "--steps");
-    assert_fails_with(&train(&["--steps", "2", "--width", "0"]), "--width");
-    assert_fails_with(&train(&["--steps", "2", "--batch", "0"]), "--batch");
+    for (extra, needle) in [
+        ("--steps 0 --data .", "--steps"),
+        ("--steps 2 --width 0", "--width"),
+        ("--steps 2 --batch 0", "--batch"),
+        ("--steps 9 --lr-drops 5,3", "boundaries must increase"),
+        (
+            "--steps 2 --engine quantum",
+            "invalid value 'quantum' for '--engine",
+        ),
+        ("--steps 2 --data no-such-dir", "does not exist"),
+    ] {
+        let train = nca_line(&format!("refine train --out runs/r {extra}"), &d);
+        assert_fails_with(&train, needle);
+    }
     assert_fails_with(
-        &train(&["--steps", "9", "--lr-drops", "5,3"]),
-        "boundaries must increase",
-    );
-    assert_fails_with(
-        &train(&["--steps", "2", "--engine", "quantum"]),
-        "invalid value 'quantum' for '--engine",
-    );
-    assert_fails_with(
-        &train(&["--steps", "2", "--data", "no-such-dir"]),
+        &nca_line("refine templates --data no-such-dir", &d),
         "does not exist",
     );
     assert_fails_with(
-        &nca(&["refine", "templates", "--data", "no-such-dir"], &d),
-        "does not exist",
-    );
-    assert_fails_with(
-        &nca(
-            &[
-                "refine",
-                "eval",
-                "--checkpoint",
-                tiny,
-                "--data",
-                "no-such-dir",
-            ],
+        &nca_with(
+            "refine eval --checkpoint {} --data no-such-dir",
+            &[tiny],
             &d,
         ),
         "not 'refine'",
@@ -318,15 +243,9 @@ fn bad_input_is_one_line_and_exit_2() {
     let own = d.join("own.safetensors");
     random_checkpoint(&own, 2);
     assert_fails_with(
-        &nca(
-            &[
-                "refine",
-                "eval",
-                "--checkpoint",
-                own.to_str().unwrap(),
-                "--engine",
-                "quantum",
-            ],
+        &nca_with(
+            "refine eval --checkpoint {} --engine quantum",
+            &[own.to_str().unwrap()],
             &d,
         ),
         "invalid value 'quantum' for '--engine",
@@ -337,24 +256,13 @@ fn bad_input_is_one_line_and_exit_2() {
 
 #[test]
 fn templates_train_resume_eval_on_mnist() {
-    let Some(data) = std::env::var_os("NCA_DATA") else {
-        eprintln!("NCA_DATA unset: skipping the refine MNIST test");
+    let Some(data) = nca_data("the refine MNIST test") else {
         return;
     };
-    let data = data.to_str().unwrap().to_string();
     let d = tmp("mnist");
-    let v = ok(&nca(
-        &[
-            "refine",
-            "templates",
-            "--data",
-            &data,
-            "--out",
-            "t.safetensors",
-            "--sheet",
-            "t.png",
-            "--json",
-        ],
+    let v = ok(&nca_with(
+        "refine templates --data {} --out t.safetensors --sheet t.png --json",
+        &[&data],
         &d,
     ));
     let counts: Vec<u64> = v["counts"]
@@ -367,46 +275,21 @@ fn templates_train_resume_eval_on_mnist() {
     assert!(counts.iter().all(|&c| c > 0));
     assert!(d.join("t.png").exists());
     assert_fails_with(
-        &nca(
-            &[
-                "refine",
-                "templates",
-                "--data",
-                &data,
-                "--out",
-                "t.safetensors",
-            ],
+        &nca_with(
+            "refine templates --data {} --out t.safetensors",
+            &[&data],
             &d,
         ),
         "already exists",
     );
 
     let train = |steps: &str, resume: bool| {
-        let mut args = vec![
-            "refine",
-            "train",
-            "--data",
-            &data,
-            "--limit",
-            "12",
-            "--width",
-            "2",
-            "--batch",
-            "4",
-            "--micro-batch",
-            "3",
-            "--templates",
-            "t.safetensors",
-            "--steps",
-            steps,
-            "--out",
-            "runs/r",
-            "--json",
-        ];
-        if resume {
-            args.push("--resume");
-        }
-        ok(&nca(&args, &d))
+        let line = format!(
+            "refine train --data {{}} --limit 12 --width 2 --batch 4 --micro-batch 3 \
+             --templates t.safetensors --steps {{}} --out runs/r --json{}",
+            if resume { " --resume" } else { "" }
+        );
+        ok(&nca_with(&line, &[&data, steps], &d))
     };
     assert_eq!(train("1", false)["steps"], 1);
     let v = train("2", true);
@@ -418,24 +301,11 @@ fn templates_train_resume_eval_on_mnist() {
     assert_eq!(metrics.lines().count(), 2);
 
     let ck = "runs/r/checkpoint/model.safetensors";
-    let v = ok(&nca(
-        &[
-            "refine",
-            "eval",
-            "--checkpoint",
-            ck,
-            "--data",
-            &data,
-            "--limit",
-            "20",
-            "--batch",
-            "8",
-            "--plot",
-            "acc.png",
-            "--json",
-        ],
-        &d,
-    ));
+    let eval = |extra: &str| {
+        let line = format!("refine eval --checkpoint {{}} --data {{}} {extra}");
+        nca_with(&line, &[ck, &data], &d)
+    };
+    let v = ok(&eval("--limit 20 --batch 8 --plot acc.png --json"));
     assert_eq!(v["digits"], 20);
     assert_eq!(v["step"], 2);
     let acc = v["accuracy_per_step"].as_array().unwrap();
@@ -448,42 +318,13 @@ fn templates_train_resume_eval_on_mnist() {
         "the mean images alone classify most digits: {base}"
     );
     assert!(d.join("acc.png").exists());
-    let o = nca(
-        &[
-            "refine",
-            "eval",
-            "--checkpoint",
-            ck,
-            "--data",
-            &data,
-            "--limit",
-            "5",
-        ],
-        &d,
-    );
+    let o = eval("--limit 5");
     assert!(String::from_utf8_lossy(&o.stdout).contains("templates only"));
-    assert_fails_with(
-        &nca(
-            &[
-                "refine",
-                "eval",
-                "--checkpoint",
-                ck,
-                "--data",
-                &data,
-                "--limit",
-                "0",
-            ],
-            &d,
-        ),
-        "--limit",
-    );
+    assert_fails_with(&eval("--limit 0"), "--limit");
     // A fresh run into an existing run directory needs --resume.
-    let o = nca(
-        &[
-            "refine", "train", "--data", &data, "--limit", "4", "--width", "2", "--batch", "2",
-            "--steps", "1", "--out", "runs/r",
-        ],
+    let o = nca_with(
+        "refine train --data {} --limit 4 --width 2 --batch 2 --steps 1 --out runs/r",
+        &[&data],
         &d,
     );
     assert_fails_with(&o, "--resume");
@@ -495,18 +336,10 @@ fn checkpoint_convert_to_f16_halves_the_file_and_keeps_the_model() {
     let d = tmp("convert");
     let src = d.join("m.safetensors");
     let model = random_checkpoint(&src, 2);
-    let o = nca(
-        &[
-            "checkpoint",
-            "convert",
-            "m.safetensors",
-            "-o",
-            "h.safetensors",
-            "--json",
-        ],
+    let v = ok(&nca_line(
+        "checkpoint convert m.safetensors -o h.safetensors --json",
         &d,
-    );
-    let v = ok(&o);
+    ));
     assert_eq!(v["family"], "refine");
     assert_eq!(v["precision"], "f16");
     let (a, b) = (
@@ -538,47 +371,22 @@ fn checkpoint_convert_to_f16_halves_the_file_and_keeps_the_model() {
     );
     assert_eq!(half.templates().unwrap().images.len(), 10 * SIDE * SIDE);
 
-    assert_fails_with(
-        &nca(
-            &[
-                "checkpoint",
-                "convert",
-                "m.safetensors",
-                "-o",
-                "h.safetensors",
-            ],
-            &d,
+    for (line, needle) in [
+        (
+            "checkpoint convert m.safetensors -o h.safetensors",
+            "already exists",
         ),
-        "already exists",
-    );
-    assert_fails_with(
-        &nca(
-            &[
-                "checkpoint",
-                "convert",
-                "m.safetensors",
-                "-o",
-                "q.safetensors",
-                "--precision",
-                "f8",
-            ],
-            &d,
+        (
+            "checkpoint convert m.safetensors -o q.safetensors --precision f8",
+            "--precision must be f16 or f32",
         ),
-        "--precision must be f16 or f32",
-    );
-    assert_fails_with(
-        &nca(
-            &[
-                "checkpoint",
-                "convert",
-                "nope.safetensors",
-                "-o",
-                "q.safetensors",
-            ],
-            &d,
+        (
+            "checkpoint convert nope.safetensors -o q.safetensors",
+            "nope.safetensors",
         ),
-        "nope.safetensors",
-    );
+    ] {
+        assert_fails_with(&nca_line(line, &d), needle);
+    }
     assert!(!d.join("q.safetensors").exists());
     std::fs::remove_dir_all(d).unwrap();
 }

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::{assert_fails_with, command, nca, repo_root, stdout, tmp};
+use common::{assert_fails_with, command, nca, nca_with, repo_root, stdout, tmp, words};
 
 /// Writes a copy of `src` to `dst` with one value of the first f32 tensor (by name) set to
 /// `value`; returns that tensor's name.
@@ -53,14 +53,9 @@ fn checkpoints_with_nan_or_inf_weights_are_refused_naming_the_tensor() {
         for (tag, value) in [("nan", f32::NAN), ("inf", f32::INFINITY)] {
             let bad = d.join(format!("{family}-{tag}.safetensors"));
             let tensor = poisoned_copy(&models.join(file), &bad, value);
-            let o = nca(
-                &[
-                    family,
-                    "eval",
-                    "--checkpoint",
-                    bad.to_str().unwrap(),
-                    "--json",
-                ],
+            let o = nca_with(
+                "{} eval --checkpoint {} --json",
+                &[family, bad.to_str().unwrap()],
                 &d,
             );
             assert_fails_with(&o, &format!("tensor {tensor} holds a non-finite weight"));
@@ -83,19 +78,10 @@ fn wait_for(path: &Path) {
 }
 
 fn tiny_train(out: &str, steps: &str, resume: bool) -> Vec<String> {
-    let mut a: Vec<String> = [
-        "tiny",
-        "train",
-        "--steps",
-        steps,
-        "--checkpoint-every",
-        "10",
-        "--out",
-        out,
-        "--json",
-    ]
-    .map(String::from)
-    .to_vec();
+    let mut a = words(
+        "tiny train --steps {} --checkpoint-every 10 --out {} --json",
+        &[steps, out],
+    );
     if resume {
         a.push("--resume".into());
     }

@@ -5,6 +5,24 @@ use nca_fast::{StackLoss, StackParams, StackSpec, stack_images, stack_train_step
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
+/// The stack of `blocks` blocks of `width` channels and `kernel`² kernels on `side`² images.
+fn stack_spec(blocks: usize, width: usize, kernel: usize, side: usize) -> StackSpec {
+    StackSpec {
+        blocks,
+        width,
+        kernel,
+        side,
+    }
+}
+
+/// The loss on the images of `target_steps`, smoothness weighted 0.1.
+fn stack_loss(target_steps: &[usize]) -> StackLoss {
+    StackLoss {
+        target_steps: target_steps.to_vec(),
+        smooth_weight: 0.1,
+    }
+}
+
 fn random_params(spec: &StackSpec, rng: &mut StdRng) -> StackParams {
     let mut p = StackParams::zeros(spec);
     for b in &mut p.blocks {
@@ -111,12 +129,7 @@ fn batch(spec: &StackSpec, b: usize, rng: &mut StdRng) -> (Vec<f32>, Vec<f32>) {
 fn images_equal_the_direct_convolution() {
     let mut rng = StdRng::seed_from_u64(1);
     for (blocks, width, kernel, side, b) in [(4, 3, 3, 6, 3), (3, 2, 5, 7, 11), (2, 4, 9, 10, 1)] {
-        let spec = StackSpec {
-            blocks,
-            width,
-            kernel,
-            side,
-        };
+        let spec = stack_spec(blocks, width, kernel, side);
         let p = random_params(&spec, &mut rng);
         let (x, _) = batch(&spec, b, &mut rng);
         let got = stack_images(&spec, &p, &x, b).unwrap();
@@ -135,16 +148,8 @@ fn images_equal_the_direct_convolution() {
 #[test]
 fn gradients_equal_finite_differences_of_the_direct_loss() {
     let mut rng = StdRng::seed_from_u64(2);
-    let spec = StackSpec {
-        blocks: 4,
-        width: 2,
-        kernel: 3,
-        side: 5,
-    };
-    let loss = StackLoss {
-        target_steps: vec![2, 4],
-        smooth_weight: 0.1,
-    };
+    let spec = stack_spec(4, 2, 3, 5);
+    let loss = stack_loss(&[2, 4]);
     let p = random_params(&spec, &mut rng);
     let b = 3;
     let (x, y) = batch(&spec, b, &mut rng);
@@ -161,44 +166,45 @@ fn gradients_equal_finite_differences_of_the_direct_loss() {
         f(&mut plus);
         direct_loss(&spec, &plus, &x, &y, b, &loss)
     };
+    // The analytic gradient `g` of the parameter that `at` points to equals the central
+    // difference of the loss over ±eps on it.
+    let check = |g: f32, at: &dyn Fn(&mut StackParams) -> &mut f32, what: &str| {
+        let up = fd(&|q: &mut StackParams| *at(q) += eps);
+        let down = fd(&|q: &mut StackParams| *at(q) -= eps);
+        let num = (up - down) / (2.0 * eps as f64);
+        assert!(
+            (g as f64 - num).abs() < 2e-4 + 1e-2 * num.abs(),
+            "{what}: {g} vs {num}"
+        );
+    };
     let mut checked = 0;
     for i in 0..spec.blocks {
         let g = &step.grads.blocks[i];
-        let n_w = g.conv_w.len();
-        for j in 0..n_w {
-            let up = fd(&|q: &mut StackParams| q.blocks[i].conv_w[j] += eps);
-            let down = fd(&|q: &mut StackParams| q.blocks[i].conv_w[j] -= eps);
-            let num = (up - down) / (2.0 * eps as f64);
-            assert!(
-                (g.conv_w[j] as f64 - num).abs() < 2e-4 + 1e-2 * num.abs(),
-                "block {i} conv_w[{j}]: {} vs {num}",
-                g.conv_w[j]
+        for j in 0..g.conv_w.len() {
+            check(
+                g.conv_w[j],
+                &|q| &mut q.blocks[i].conv_w[j],
+                &format!("block {i} conv_w[{j}]"),
             );
             checked += 1;
         }
         for o in 0..spec.width {
-            let up = fd(&|q: &mut StackParams| q.blocks[i].conv_b[o] += eps);
-            let down = fd(&|q: &mut StackParams| q.blocks[i].conv_b[o] -= eps);
-            let num = (up - down) / (2.0 * eps as f64);
-            assert!(
-                (g.conv_b[o] as f64 - num).abs() < 2e-4 + 1e-2 * num.abs(),
-                "block {i} conv_b[{o}]"
+            check(
+                g.conv_b[o],
+                &|q| &mut q.blocks[i].conv_b[o],
+                &format!("block {i} conv_b[{o}]"),
             );
-            let up = fd(&|q: &mut StackParams| q.blocks[i].out_w[o] += eps);
-            let down = fd(&|q: &mut StackParams| q.blocks[i].out_w[o] -= eps);
-            let num = (up - down) / (2.0 * eps as f64);
-            assert!(
-                (g.out_w[o] as f64 - num).abs() < 2e-4 + 1e-2 * num.abs(),
-                "block {i} out_w[{o}]"
+            check(
+                g.out_w[o],
+                &|q| &mut q.blocks[i].out_w[o],
+                &format!("block {i} out_w[{o}]"),
             );
             checked += 2;
         }
-        let up = fd(&|q: &mut StackParams| q.blocks[i].out_b += eps);
-        let down = fd(&|q: &mut StackParams| q.blocks[i].out_b -= eps);
-        let num = (up - down) / (2.0 * eps as f64);
-        assert!(
-            (g.out_b as f64 - num).abs() < 2e-4 + 1e-2 * num.abs(),
-            "block {i} out_b"
+        check(
+            g.out_b,
+            &|q| &mut q.blocks[i].out_b,
+            &format!("block {i} out_b"),
         );
         checked += 1;
     }
@@ -210,16 +216,8 @@ fn gradients_equal_finite_differences_of_the_direct_loss() {
 fn a_perturbed_gradient_would_be_caught() {
     // The tolerance above is tight enough to see a 1% error in the largest gradient.
     let mut rng = StdRng::seed_from_u64(3);
-    let spec = StackSpec {
-        blocks: 2,
-        width: 2,
-        kernel: 3,
-        side: 4,
-    };
-    let loss = StackLoss {
-        target_steps: vec![2],
-        smooth_weight: 0.1,
-    };
+    let spec = stack_spec(2, 2, 3, 4);
+    let loss = stack_loss(&[2]);
     let p = random_params(&spec, &mut rng);
     let (x, y) = batch(&spec, 2, &mut rng);
     let step = stack_train_step(&spec, &p, &x, &y, 2, &loss).unwrap();
@@ -238,17 +236,9 @@ fn a_perturbed_gradient_would_be_caught() {
 
 #[test]
 fn shape_errors_are_reported() {
-    let spec = StackSpec {
-        blocks: 2,
-        width: 2,
-        kernel: 3,
-        side: 4,
-    };
+    let spec = stack_spec(2, 2, 3, 4);
     let p = StackParams::zeros(&spec);
-    let loss = StackLoss {
-        target_steps: vec![2],
-        smooth_weight: 0.1,
-    };
+    let loss = stack_loss(&[2]);
     assert!(
         stack_images(&spec, &p, &[0.0; 15], 1)
             .unwrap_err()

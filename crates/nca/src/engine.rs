@@ -16,12 +16,14 @@ pub use nca_fast::{AliveRule, NcaParams, NcaSpec, Perception, TickMasks};
 
 /// Which implementation computes a training step.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 #[serde(rename_all = "snake_case")]
 pub enum Engine {
     /// `nca-fast`'s exact CPU engine (default on CPU): sparse NCA kernels for the cellular
     /// families, FFT convolutions for the refiner.
     #[default]
     #[serde(alias = "sparse")]
+    #[cfg_attr(feature = "clap", value(alias = "sparse"))]
     Fast,
     /// Plain Burn tensors and autodiff (any backend).
     Burn,
@@ -33,17 +35,6 @@ impl Engine {
         match self {
             Self::Fast => "fast",
             Self::Burn => "burn",
-        }
-    }
-}
-
-impl std::str::FromStr for Engine {
-    type Err = String;
-    fn from_str(s: &str) -> std::result::Result<Self, String> {
-        match s {
-            "fast" => Ok(Self::Fast),
-            "burn" => Ok(Self::Burn),
-            _ => Err(format!("unknown engine '{s}' (expected fast or burn)")),
         }
     }
 }

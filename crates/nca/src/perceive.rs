@@ -25,12 +25,14 @@ pub const LAPLACIAN: [f32; 9] = [
 
 /// Which perception a model uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 #[serde(rename_all = "snake_case")]
 pub enum PerceptionKind {
     /// Identity + Sobel x + Sobel y per channel (3 features per channel).
     #[default]
     Sobel,
     /// Identity + Sobel x + Sobel y + Laplacian per channel (4 features per channel).
+    #[cfg_attr(feature = "clap", value(alias = "sobel_laplacian"))]
     SobelLaplacian,
     /// A learned 3x3 convolution with bias.
     Learned,
@@ -43,20 +45,6 @@ impl PerceptionKind {
             PerceptionKind::Sobel => vec![IDENTITY, SOBEL_X, SOBEL_Y],
             PerceptionKind::SobelLaplacian => vec![IDENTITY, SOBEL_X, SOBEL_Y, LAPLACIAN],
             PerceptionKind::Learned => vec![],
-        }
-    }
-}
-
-impl std::str::FromStr for PerceptionKind {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "sobel" => Ok(Self::Sobel),
-            "sobel-laplacian" | "sobel_laplacian" => Ok(Self::SobelLaplacian),
-            "learned" => Ok(Self::Learned),
-            _ => Err(format!(
-                "unknown perception '{s}' (expected sobel, sobel-laplacian or learned)"
-            )),
         }
     }
 }
@@ -162,14 +150,5 @@ mod tests {
         assert_eq!(conv.num_params(), 20 * 80 * 9 + 80);
         let y = conv.forward(Tensor::<4>::zeros([2, 20, 7, 7], &dev()));
         assert_eq!(y.dims(), [2, 80, 7, 7]);
-    }
-
-    #[test]
-    fn perception_kind_parses() {
-        assert_eq!(
-            "learned".parse::<PerceptionKind>(),
-            Ok(PerceptionKind::Learned)
-        );
-        assert!("fourier".parse::<PerceptionKind>().is_err());
     }
 }

@@ -8,7 +8,7 @@ use burn::tensor::{Device, Tensor, TensorData};
 use nca::attention::model::{NEIGHBOURS, OFFSETS};
 use nca::attention::{
     AttentionConfig, AttentionNca, AttentionReport, AttentionTarget, AttentionTrainConfig, Start,
-    load_checkpoint, train_run,
+    load_checkpoint, train_run, trainer_config,
 };
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -111,7 +111,7 @@ fn run(cfg: &AttentionTrainConfig, side: usize, name: &str) -> (AttentionReport,
         cfg,
         &red(side),
         &dir,
-        (Start::Fresh, 500),
+        (Start::Fresh, &trainer_config(cfg, 500)),
         &Device::flex(),
         |t, _| {
             dists.push(t.distance());
@@ -213,7 +213,7 @@ fn a_resumed_run_continues_exactly() {
         &cfg,
         &red(8),
         &whole,
-        (Start::Fresh, 4),
+        (Start::Fresh, &trainer_config(&cfg, 4)),
         &dev,
         |_, _| Ok(()),
     )
@@ -223,13 +223,23 @@ fn a_resumed_run_continues_exactly() {
         steps: 6,
         ..cfg.clone()
     };
-    train_run(&first, &red(8), &split, (Start::Fresh, 4), &dev, |_, _| {
-        Ok(())
-    })
+    train_run(
+        &first,
+        &red(8),
+        &split,
+        (Start::Fresh, &trainer_config(&first, 4)),
+        &dev,
+        |_, _| Ok(()),
+    )
     .unwrap();
-    let b = train_run(&cfg, &red(8), &split, (Start::Resume, 4), &dev, |_, _| {
-        Ok(())
-    })
+    let b = train_run(
+        &cfg,
+        &red(8),
+        &split,
+        (Start::Resume, &trainer_config(&cfg, 4)),
+        &dev,
+        |_, _| Ok(()),
+    )
     .unwrap();
     assert_eq!(b.losses, a.losses);
     assert_eq!(b.spike_steps, a.spike_steps);
@@ -334,11 +344,18 @@ fn a_run_writes_metrics_and_a_checkpoint_that_reloads() {
     };
     let dev = Device::flex();
     let mut seen = 0;
-    let report = train_run(&cfg, &red(8), &dir, (Start::Fresh, 500), &dev, |_, step| {
-        assert_eq!(step, seen);
-        seen += 1;
-        Ok(())
-    })
+    let report = train_run(
+        &cfg,
+        &red(8),
+        &dir,
+        (Start::Fresh, &trainer_config(&cfg, 500)),
+        &dev,
+        |_, step| {
+            assert_eq!(step, seen);
+            seen += 1;
+            Ok(())
+        },
+    )
     .unwrap();
     assert_eq!((report.steps, report.losses.len(), seen), (20, 20, 21));
     assert_eq!(report.params, 396);
@@ -358,9 +375,14 @@ fn a_run_writes_metrics_and_a_checkpoint_that_reloads() {
     // The same seed gives the same run.
     let again = std::env::temp_dir().join(format!("nca-attention-run2-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&again);
-    let r2 = train_run(&cfg, &red(8), &again, (Start::Fresh, 500), &dev, |_, _| {
-        Ok(())
-    })
+    let r2 = train_run(
+        &cfg,
+        &red(8),
+        &again,
+        (Start::Fresh, &trainer_config(&cfg, 500)),
+        &dev,
+        |_, _| Ok(()),
+    )
     .unwrap();
     assert_eq!(r2.losses, report.losses);
     // An existing run is not replaced unless asked.
@@ -368,7 +390,7 @@ fn a_run_writes_metrics_and_a_checkpoint_that_reloads() {
         &cfg,
         &red(8),
         &dir,
-        (Start::Fresh, 500),
+        (Start::Fresh, &trainer_config(&cfg, 500)),
         &dev,
         |_, _| Ok(()),
     )
@@ -376,9 +398,14 @@ fn a_run_writes_metrics_and_a_checkpoint_that_reloads() {
     .to_string();
     assert!(e.contains("already holds a run"), "{e}");
     assert!(
-        train_run(&cfg, &red(8), &dir, (Start::Replace, 500), &dev, |_, _| Ok(
-            ()
-        ))
+        train_run(
+            &cfg,
+            &red(8),
+            &dir,
+            (Start::Replace, &trainer_config(&cfg, 500)),
+            &dev,
+            |_, _| Ok(())
+        )
         .is_ok()
     );
     // Loading it as another family fails with one clear line.

@@ -2,17 +2,19 @@
 //! `NCA_DATA` is set), trained through the shared trainer with the sparse engine, and the
 //! paper's evaluation protocol runs on it.
 
+mod common;
+
 use std::path::Path;
 use std::sync::Arc;
 
 use burn::tensor::Device;
+use common::{constant_lr, fresh_dir, run_options};
 use nca::ca::Nca;
 use nca::checkpoint;
 use nca::classify::eval::{EvalOptions, evaluate};
 use nca::classify::{ClassifyConfig, ClassifyTask};
-use nca::schedule::LrSchedule;
-use nca::trainer::{RunOptions, Task, TrainerConfig, model_path, train};
-use nca_data::{IdxImages, Split, SplitName, load_split};
+use nca::trainer::{Task, model_path, train};
+use nca_data::{Split, SplitName, load_split};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
@@ -26,14 +28,8 @@ fn zeros_and_ones(split: &Split, n: usize) -> Split {
     for &i in &keep {
         pixels.extend_from_slice(split.image(i));
     }
-    let images = IdxImages {
-        count: keep.len(),
-        rows: split.rows(),
-        cols: split.cols(),
-        pixels,
-    };
     let labels = keep.iter().map(|&i| split.label(i)).collect();
-    Split::new(split.name, images, labels, Path::new("-"), Path::new("-")).unwrap()
+    common::split(split.name, split.rows(), split.cols(), pixels, labels)
 }
 
 #[test]
@@ -55,27 +51,15 @@ fn learns_zeros_and_ones_well_above_chance() {
         ticks: 12,
         ..ClassifyConfig::default()
     };
-    let dir = std::env::temp_dir().join(format!("nca-classify-learns-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = fresh_dir("nca-classify-learns");
     let mut task = ClassifyTask::new(
         cfg.clone(),
         Arc::new(train_split),
         &mut StdRng::seed_from_u64(1),
     )
     .unwrap();
-    let tc = TrainerConfig {
-        steps: 1000,
-        lr: LrSchedule::Constant { lr: 2e-3 },
-        checkpoint_every: 1000,
-        log_every: 10,
-        ..TrainerConfig::default()
-    };
-    let run = RunOptions {
-        dir: dir.clone(),
-        resume: false,
-        progress: false,
-    };
-    train(&mut task, &tc, &run, &Device::flex()).unwrap();
+    let tc = constant_lr(1000, 1000, 10);
+    train(&mut task, &tc, &run_options(&dir, false), &Device::flex()).unwrap();
 
     let device = Device::flex();
     let init: Nca = task.init_model(&device, &mut StdRng::seed_from_u64(0));
@@ -110,21 +94,8 @@ fn eval_protocol_shapes_and_errors() {
             }
         })
         .collect();
-    let images = IdxImages {
-        count: n,
-        rows: side,
-        cols: side,
-        pixels,
-    };
     let labels = (0..n).map(|i| (i % 10) as u8).collect();
-    let split = Split::new(
-        SplitName::Test,
-        images,
-        labels,
-        Path::new("-"),
-        Path::new("-"),
-    )
-    .unwrap();
+    let split = common::split(SplitName::Test, side, side, pixels, labels);
     let cfg = ClassifyConfig::default();
     let model = cfg.init(&Device::flex(), &mut rng);
     let opts = EvalOptions {

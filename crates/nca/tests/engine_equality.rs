@@ -2,7 +2,8 @@
 //! loss and parameter gradients (max relative error ≤ 1e-4), for both perception kinds, with and
 //! without noise, for 1 and 20 ticks.
 
-use std::path::Path;
+mod common;
+
 use std::sync::Arc;
 
 use burn::module::{Module, ModuleVisitor, Param};
@@ -13,9 +14,9 @@ use nca::engine::Engine;
 use nca::grow::task::GrowTrainConfig;
 use nca::grow::{GrowConfig, GrowTarget, GrowTask, TrainMode};
 use nca::perceive::PerceptionKind;
-use nca::trainer::Task;
+use nca::trainer::{StepOutput, Task};
 use nca::update::CellMlp;
-use nca_data::{IdxImages, Split, SplitName};
+use nca_data::{Split, SplitName};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -75,6 +76,23 @@ fn compare_grads<M: Module>(model: &M, a: &GradientsParams, b: &GradientsParams)
     c.2
 }
 
+/// The sparse (`outs[0]`) and Burn (`outs[1]`) steps agree: loss, final states and every
+/// parameter gradient of `model` within a relative 1e-4. `case` names the case in the messages.
+fn assert_engines_agree<M: Module>(model: &M, outs: &[(StepOutput, Vec<f32>)], case: &str) {
+    let (sparse, burn) = (&outs[0], &outs[1]);
+    let loss_err = (sparse.0.loss - burn.0.loss).abs() / burn.0.loss.abs();
+    assert!(
+        loss_err <= 1e-4,
+        "loss {} vs {}",
+        sparse.0.loss,
+        burn.0.loss
+    );
+    let state_err = max_rel(&sparse.1, &burn.1);
+    assert!(state_err <= 1e-4, "final states differ by {state_err}");
+    let g = compare_grads(model, &sparse.0.grads, &burn.0.grads);
+    assert!(g <= 1e-4, "gradients differ by {g} ({case})");
+}
+
 fn synthetic_digits(n: usize, side: usize, rng: &mut StdRng) -> Split {
     let mut pixels = vec![0u8; n * side * side];
     for k in 0..n {
@@ -94,21 +112,8 @@ fn synthetic_digits(n: usize, side: usize, rng: &mut StdRng) -> Split {
             x = (x + dx).clamp(1.0, side as f32 - 2.0);
         }
     }
-    let images = IdxImages {
-        count: n,
-        rows: side,
-        cols: side,
-        pixels,
-    };
     let labels = (0..n).map(|i| (i % 10) as u8).collect();
-    Split::new(
-        SplitName::Train,
-        images,
-        labels,
-        Path::new("x"),
-        Path::new("y"),
-    )
-    .unwrap()
+    common::split(SplitName::Train, side, side, pixels, labels)
 }
 
 fn classify_case(ticks: usize, noise_std: f32) {
@@ -137,21 +142,7 @@ fn classify_case(ticks: usize, noise_std: f32) {
         let out = task.step(&model, 0, &mut StdRng::seed_from_u64(4)).unwrap();
         outs.push((out, task.state()[0].data.clone()));
     }
-    let (sparse, burn) = (&outs[0], &outs[1]);
-    let loss_err = (sparse.0.loss - burn.0.loss).abs() / burn.0.loss.abs();
-    assert!(
-        loss_err <= 1e-4,
-        "loss {} vs {}",
-        sparse.0.loss,
-        burn.0.loss
-    );
-    let state_err = max_rel(&sparse.1, &burn.1);
-    assert!(state_err <= 1e-4, "final states differ by {state_err}");
-    let g = compare_grads(&model, &sparse.0.grads, &burn.0.grads);
-    assert!(
-        g <= 1e-4,
-        "gradients differ by {g} (ticks {ticks}, noise {noise_std})"
-    );
+    assert_engines_agree(&model, &outs, &format!("ticks {ticks}, noise {noise_std}"));
 }
 
 fn grow_case(perception: PerceptionKind, ticks: usize) {
@@ -184,59 +175,28 @@ fn grow_case(perception: PerceptionKind, ticks: usize) {
         let out = task.step(&model, 1, &mut rng).unwrap();
         outs.push((out, task.state()[0].data.clone()));
     }
-    let (sparse, burn) = (&outs[0], &outs[1]);
-    let loss_err = (sparse.0.loss - burn.0.loss).abs() / burn.0.loss.abs();
-    assert!(
-        loss_err <= 1e-4,
-        "loss {} vs {}",
-        sparse.0.loss,
-        burn.0.loss
-    );
-    let state_err = max_rel(&sparse.1, &burn.1);
-    assert!(state_err <= 1e-4, "final states differ by {state_err}");
-    let g = compare_grads(&model, &sparse.0.grads, &burn.0.grads);
-    assert!(
-        g <= 1e-4,
-        "gradients differ by {g} ({perception:?}, ticks {ticks})"
-    );
+    assert_engines_agree(&model, &outs, &format!("{perception:?}, ticks {ticks}"));
 }
 
-#[test]
-fn classify_learned_perception_one_tick_without_noise() {
-    classify_case(1, 0.0);
+/// One `#[test]` per `name => case(...)`.
+macro_rules! tests {
+    ($($name:ident => $case:expr;)*) => {
+        $(
+            #[test]
+            fn $name() {
+                $case;
+            }
+        )*
+    };
 }
 
-#[test]
-fn classify_learned_perception_one_tick_with_noise() {
-    classify_case(1, 0.02);
-}
-
-#[test]
-fn classify_learned_perception_twenty_ticks_with_noise() {
-    classify_case(20, 0.02);
-}
-
-#[test]
-fn classify_learned_perception_twenty_ticks_without_noise() {
-    classify_case(20, 0.0);
-}
-
-#[test]
-fn grow_fixed_perception_one_tick() {
-    grow_case(PerceptionKind::Sobel, 1);
-}
-
-#[test]
-fn grow_fixed_perception_twenty_ticks() {
-    grow_case(PerceptionKind::Sobel, 20);
-}
-
-#[test]
-fn grow_laplacian_perception_twenty_ticks() {
-    grow_case(PerceptionKind::SobelLaplacian, 20);
-}
-
-#[test]
-fn grow_learned_perception_twenty_ticks() {
-    grow_case(PerceptionKind::Learned, 20);
+tests! {
+    classify_learned_perception_one_tick_without_noise => classify_case(1, 0.0);
+    classify_learned_perception_one_tick_with_noise => classify_case(1, 0.02);
+    classify_learned_perception_twenty_ticks_with_noise => classify_case(20, 0.02);
+    classify_learned_perception_twenty_ticks_without_noise => classify_case(20, 0.0);
+    grow_fixed_perception_one_tick => grow_case(PerceptionKind::Sobel, 1);
+    grow_fixed_perception_twenty_ticks => grow_case(PerceptionKind::Sobel, 20);
+    grow_laplacian_perception_twenty_ticks => grow_case(PerceptionKind::SobelLaplacian, 20);
+    grow_learned_perception_twenty_ticks => grow_case(PerceptionKind::Learned, 20);
 }

@@ -1,12 +1,14 @@
 //! Growing NCA: architecture facts and a tiny end-to-end learning test.
 
+mod common;
+
 use burn::module::Module;
 use burn::tensor::{Device, Tensor, TensorData};
+use common::{constant_lr, fresh_dir, run_options};
 use nca::grow::task::GrowTrainConfig;
 use nca::grow::{GrowConfig, GrowTarget, GrowTask, TrainMode, seed_state};
 use nca::perceive::PerceptionKind;
-use nca::schedule::LrSchedule;
-use nca::trainer::{RunOptions, TrainerConfig, train};
+use nca::trainer::{TrainerConfig, train};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
@@ -53,45 +55,32 @@ fn circle_target_and_seed() {
     assert!(GrowTarget::parse("no-such-file.png", 40, 16).is_err());
 }
 
-#[test]
-fn growing_the_builtin_circle_on_a_tiny_grid_learns() {
-    let dir = std::env::temp_dir().join(format!("nca-grow-circle-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let cfg = GrowTrainConfig {
+/// A small config: `hidden` units, a pool of `pool`, batches of `batch`, `min..=max` ticks.
+fn small(hidden: usize, pool: usize, batch: usize, (min, max): (usize, usize)) -> GrowTrainConfig {
+    GrowTrainConfig {
         model: GrowConfig {
-            hidden: 32,
+            hidden,
             ..GrowConfig::default()
         },
-        mode: TrainMode::Growing,
-        pool: 16,
-        batch: 4,
-        min_ticks: 12,
-        max_ticks: 16,
+        pool,
+        batch,
+        min_ticks: min,
+        max_ticks: max,
         ..GrowTrainConfig::default()
+    }
+}
+
+#[test]
+fn growing_the_builtin_circle_on_a_tiny_grid_learns() {
+    let dir = fresh_dir("nca-grow-circle");
+    let cfg = GrowTrainConfig {
+        mode: TrainMode::Growing,
+        ..small(32, 16, 4, (12, 16))
     };
     let mut task = GrowTask::new(cfg, GrowTarget::circle(12)).unwrap();
-    let tc = TrainerConfig {
-        steps: 300,
-        lr: LrSchedule::Constant { lr: 2e-3 },
-        checkpoint_every: 100,
-        log_every: 1,
-        ..TrainerConfig::default()
-    };
-    let run = RunOptions {
-        dir: dir.clone(),
-        resume: false,
-        progress: false,
-    };
-    train(&mut task, &tc, &run, &Device::flex()).unwrap();
-    let losses: Vec<f64> = std::fs::read_to_string(dir.join("metrics.jsonl"))
-        .unwrap()
-        .lines()
-        .map(|l| {
-            serde_json::from_str::<serde_json::Value>(l).unwrap()["loss"]
-                .as_f64()
-                .unwrap()
-        })
-        .collect();
+    let tc = constant_lr(300, 100, 1);
+    train(&mut task, &tc, &run_options(&dir, false), &Device::flex()).unwrap();
+    let losses = common::losses(&dir);
     let first = losses[..10].iter().sum::<f64>() / 10.0;
     let last = losses[losses.len() - 10..].iter().sum::<f64>() / 10.0;
     assert!(last < first * 0.4, "loss fell from {first} to {last} only");
@@ -138,19 +127,8 @@ impl<T: nca::trainer::Task> nca::trainer::Task for Exploding<T> {
 
 #[test]
 fn exploding_grow_training_reloads_the_last_good_checkpoint_and_continues() {
-    let dir = std::env::temp_dir().join(format!("nca-grow-explode-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let cfg = GrowTrainConfig {
-        model: GrowConfig {
-            hidden: 16,
-            ..GrowConfig::default()
-        },
-        pool: 8,
-        batch: 4,
-        min_ticks: 4,
-        max_ticks: 6,
-        ..GrowTrainConfig::default()
-    };
+    let dir = fresh_dir("nca-grow-explode");
+    let cfg = small(16, 8, 4, (4, 6));
     let mut task = Exploding {
         inner: GrowTask::new(cfg, GrowTarget::circle(10)).unwrap(),
         at: Some(7),
@@ -161,12 +139,7 @@ fn exploding_grow_training_reloads_the_last_good_checkpoint_and_continues() {
         log_every: 1,
         ..TrainerConfig::default()
     };
-    let run = RunOptions {
-        dir: dir.clone(),
-        resume: false,
-        progress: false,
-    };
-    let report = train(&mut task, &tc, &run, &Device::flex()).unwrap();
+    let report = train(&mut task, &tc, &run_options(&dir, false), &Device::flex()).unwrap();
     assert_eq!(report.recoveries, 1);
     assert_eq!(report.steps, 12);
     assert!(report.final_loss.is_finite());

@@ -1,17 +1,20 @@
 //! The digit refiner: architecture facts, locality, loss, templates, verdict, training through
 //! the shared trainer, evaluation and ONNX export.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use burn::module::Module;
 use burn::tensor::{Device, Tensor, TensorData};
+use common::{losses_of, run_options};
 use nca::engine::Engine;
 use nca::refine::eval::{EvalOptions, evaluate, run_images};
 use nca::refine::task::{loss_terms, template_batch};
 use nca::refine::{RefineConfig, RefineNca, RefineTask, Templates, verdict};
-use nca::trainer::{RunOptions, Task, TrainerConfig, train};
-use nca_data::{IdxImages, Split, SplitName};
+use nca::trainer::{Task, TrainerConfig, train};
+use nca_data::{Split, SplitName};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -42,20 +45,7 @@ fn synthetic_split(n: usize, seed: u64) -> Split {
             }
         }
     }
-    let images = IdxImages {
-        count: n,
-        rows: SIDE,
-        cols: SIDE,
-        pixels,
-    };
-    Split::new(
-        SplitName::Train,
-        images,
-        labels,
-        Path::new("img"),
-        Path::new("lbl"),
-    )
-    .unwrap()
+    common::split(SplitName::Train, SIDE, SIDE, pixels, labels)
 }
 
 fn small_cfg(width: usize, batch: usize) -> RefineConfig {
@@ -215,20 +205,7 @@ fn templates_are_the_per_digit_means_and_round_trip_through_a_file() {
     let mut pixels = vec![10u8; HW];
     pixels.extend(vec![30u8; HW]);
     pixels.extend(vec![200u8; HW]);
-    let images = IdxImages {
-        count: 3,
-        rows: SIDE,
-        cols: SIDE,
-        pixels,
-    };
-    let split = Split::new(
-        SplitName::Train,
-        images,
-        vec![3, 3, 7],
-        Path::new("i"),
-        Path::new("l"),
-    )
-    .unwrap();
+    let split = common::split(SplitName::Train, SIDE, SIDE, pixels, vec![3, 3, 7]);
     let t = Templates::from_split(&split).unwrap();
     assert_eq!(t.counts, vec![0, 0, 0, 2, 0, 0, 0, 1, 0, 0]);
     assert!(t.image(3).iter().all(|&v| (v - 20.0 / 255.0).abs() < 1e-6));
@@ -355,21 +332,10 @@ fn training_lowers_the_loss_keeps_templates_and_checkpoints_load() {
         log_every: 1,
         ..TrainerConfig::default()
     };
-    let run = RunOptions {
-        dir: d.join("run"),
-        resume: false,
-        progress: false,
-    };
+    let run = run_options(&d.join("run"), false);
     let report = train(&mut task, &tcfg, &run, &Device::flex()).unwrap();
     let text = std::fs::read_to_string(d.join("run/metrics.jsonl")).unwrap();
-    let losses: Vec<f64> = text
-        .lines()
-        .map(|l| {
-            serde_json::from_str::<serde_json::Value>(l).unwrap()["loss"]
-                .as_f64()
-                .unwrap()
-        })
-        .collect();
+    let losses = losses_of(&text);
     assert_eq!(losses.len(), 12);
     assert!(losses[11] < losses[0] * 0.9, "loss {losses:?}");
     let line: serde_json::Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
@@ -463,36 +429,16 @@ fn onnx_export_has_the_original_layout() {
 
 #[test]
 fn bad_configurations_are_one_line_errors() {
-    for (cfg, what) in [
-        (
-            RefineConfig {
-                width: 0,
-                ..RefineConfig::default()
-            },
-            "--width",
-        ),
-        (
-            RefineConfig {
-                batch: 0,
-                ..RefineConfig::default()
-            },
-            "--batch",
-        ),
-        (
-            RefineConfig {
-                kernel: 8,
-                ..RefineConfig::default()
-            },
-            "kernel",
-        ),
-        (
-            RefineConfig {
-                target_every: 51,
-                ..RefineConfig::default()
-            },
-            "target_every",
-        ),
-    ] {
+    type Edit = fn(&mut RefineConfig);
+    let edits: [(Edit, &str); 4] = [
+        (|c| c.width = 0, "--width"),
+        (|c| c.batch = 0, "--batch"),
+        (|c| c.kernel = 8, "kernel"),
+        (|c| c.target_every = 51, "target_every"),
+    ];
+    for (edit, what) in edits {
+        let mut cfg = RefineConfig::default();
+        edit(&mut cfg);
         let e = cfg.validate().unwrap_err().to_string();
         assert!(e.contains(what) && !e.contains('\n'), "{e}");
     }

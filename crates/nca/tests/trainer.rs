@@ -1,36 +1,22 @@
 //! End-to-end tests of the trainer with the tiny family: learning, resume, the NaN guard.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::tensor::{Device, Tensor};
+use common::{constant_lr, fresh_dir, losses, run_options as opts};
 use nca::ca::Nca;
-use nca::schedule::LrSchedule;
 use nca::tiny::{TinyConfig, TinyTask};
-use nca::trainer::{RunOptions, TrainerConfig, model_path, train};
+use nca::trainer::{TrainerConfig, model_path, train};
 
 fn run_dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("nca-trainer-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    d
+    fresh_dir(&format!("nca-trainer-{name}"))
 }
 
 fn cfg(steps: usize, every: usize) -> TrainerConfig {
-    TrainerConfig {
-        steps,
-        lr: LrSchedule::Constant { lr: 2e-3 },
-        checkpoint_every: every,
-        log_every: 1,
-        ..TrainerConfig::default()
-    }
-}
-
-fn opts(dir: &Path, resume: bool) -> RunOptions {
-    RunOptions {
-        dir: dir.to_path_buf(),
-        resume,
-        progress: false,
-    }
+    constant_lr(steps, every, 1)
 }
 
 fn params(model: &Nca) -> Vec<f32> {
@@ -53,18 +39,6 @@ fn load(dir: &Path) -> Nca {
     nca::checkpoint::load(init, &model_path(dir), "tiny")
         .unwrap()
         .0
-}
-
-fn losses(dir: &Path) -> Vec<f64> {
-    std::fs::read_to_string(dir.join("metrics.jsonl"))
-        .unwrap()
-        .lines()
-        .map(|l| {
-            serde_json::from_str::<serde_json::Value>(l).unwrap()["loss"]
-                .as_f64()
-                .unwrap()
-        })
-        .collect()
 }
 
 #[test]

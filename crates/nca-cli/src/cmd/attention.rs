@@ -33,6 +33,10 @@ pub enum AttentionCommand {
 /// `nca attention train`.
 #[derive(Args, Debug)]
 pub struct AttentionTrainArgs {
+    /// Training options (Adam's learning rate defaults to the doc's 0.001; the steps are the
+    /// most the run takes).
+    #[command(flatten)]
+    pub train: crate::cli::TrainArgs,
     /// The target: a PNG file (fitted into SIZE x SIZE, colours premultiplied by alpha, alpha
     /// dropped) or uniform:COLOR with COLOR a name (red, green, blue, white, black, yellow,
     /// cyan, magenta, orange, gray) or #rrggbb.
@@ -41,12 +45,6 @@ pub struct AttentionTrainArgs {
     /// Grid side in cells (1..=256).
     #[arg(long, default_value_t = 32)]
     pub size: usize,
-    /// Steps to run at most.
-    #[arg(long)]
-    pub steps: usize,
-    /// Run directory.
-    #[arg(long, value_name = "DIR")]
-    pub out: PathBuf,
     /// Standard deviation of the noise added every step [default: 0.01].
     #[arg(long)]
     pub sigma_small: Option<f32>,
@@ -56,9 +54,6 @@ pub struct AttentionTrainArgs {
     /// Loss below which the state has reached the target and is spiked [default: 0.001].
     #[arg(long)]
     pub epsilon: Option<f32>,
-    /// Adam's learning rate [default: 0.001].
-    #[arg(long)]
-    pub lr: Option<f64>,
     /// Stop after this many spikes (simulated trajectories).
     #[arg(long)]
     pub max_spikes: Option<usize>,
@@ -75,24 +70,9 @@ pub struct AttentionTrainArgs {
     /// Steps between snapshots of the state.
     #[arg(long, default_value_t = 100)]
     pub snapshot_every: usize,
-    /// Seed of all randomness (weights, initial state, noise).
-    #[arg(long, default_value_t = 42)]
-    pub seed: u64,
-    /// Burn backend (flex is the CPU default; others if compiled in).
-    #[arg(long)]
-    pub backend: Option<String>,
-    /// Steps between checkpoints.
-    #[arg(long, default_value_t = 500)]
-    pub checkpoint_every: usize,
-    /// Continue the run in --out from its last checkpoint (to --steps in total).
-    #[arg(long, conflicts_with = "force")]
-    pub resume: bool,
     /// Replace a run already in --out.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "resume")]
     pub force: bool,
-    /// Print the report (loss per step, spike steps, first step below ε, ...) as JSON.
-    #[arg(long)]
-    pub json: bool,
 }
 
 pub fn run(c: AttentionCommand) -> CmdResult {
@@ -122,10 +102,10 @@ fn train_config(a: &AttentionTrainArgs) -> AttentionTrainConfig {
         sigma_small: a.sigma_small.unwrap_or(d.sigma_small),
         sigma_large: a.sigma_large.unwrap_or(d.sigma_large),
         epsilon: a.epsilon.unwrap_or(d.epsilon),
-        lr: a.lr.unwrap_or(d.lr),
-        steps: a.steps,
+        lr: a.train.lr.unwrap_or(d.lr),
+        steps: a.train.steps,
         max_spikes: a.max_spikes,
-        seed: a.seed,
+        seed: a.train.seed,
         ..d
     }
 }
@@ -219,17 +199,23 @@ fn train(a: AttentionTrainArgs) -> CmdResult {
     if a.snapshot_every == 0 {
         return Err("--snapshot-every must be at least 1".into());
     }
+    let t = &a.train;
+    if t.engine == Some(nca::engine::Engine::Fast) {
+        return Err("--engine: the attention NCA runs on Burn only (no fast engine)".into());
+    }
     let cfg = train_config(&a);
     cfg.validate()?;
+    let trainer = super::train::trainer_config(t, nca::attention::train::recipe(&cfg));
+    trainer.validate()?;
     let target = AttentionTarget::parse(&a.target, a.size)?;
-    let device = nca::device::device_for(a.backend.as_deref())?;
-    let snap_dir = a.out.join("snapshots");
+    let device = nca::device::device_for(t.backend.as_deref())?;
+    let snap_dir = t.out.join("snapshots");
     // A run already in --out is refused by `train_run` unless --force or --resume; with --force,
     // stale snapshots of the old run go first.
     if a.force {
         clear_old_snapshots(&snap_dir);
     }
-    let start = match (a.resume, a.force) {
+    let start = match (t.resume, a.force) {
         (true, _) => Start::Resume,
         (false, true) => Start::Replace,
         (false, false) => Start::Fresh,
@@ -241,18 +227,24 @@ fn train(a: AttentionTrainArgs) -> CmdResult {
         zoom: (128 / side).clamp(1, 8),
         every: a.snapshot_every,
         // A resumed run redraws the snapshot of the step it resumes from.
-        force: a.force || a.resume,
+        force: a.force || t.resume,
         frames: Vec::new(),
         error: None,
     };
-    let schedule = (start, a.checkpoint_every);
-    let result = train_run(&cfg, &target, &a.out, schedule, &device, |t, step| {
-        snaps.take(t, step).map_err(|e| {
-            let msg = e.to_string();
-            snaps.error = Some(e);
-            nca::NcaError::config("snapshot", msg)
-        })
-    });
+    let result = train_run(
+        &cfg,
+        &target,
+        &t.out,
+        (start, &trainer),
+        &device,
+        |t, step| {
+            snaps.take(t, step).map_err(|e| {
+                let msg = e.to_string();
+                snaps.error = Some(e);
+                nca::NcaError::config("snapshot", msg)
+            })
+        },
+    );
     let report = match result {
         Ok(r) => r,
         Err(e) => match snaps.error.take() {
@@ -260,17 +252,17 @@ fn train(a: AttentionTrainArgs) -> CmdResult {
             None => return Err(e.into()),
         },
     };
-    let replace = a.force || a.resume;
-    let sheet_path = a.out.join("snapshots.png");
+    let replace = a.force || t.resume;
+    let sheet_path = t.out.join("snapshots.png");
     nca_viz::save_png(&snaps.sheet(&target)?, &sheet_path, replace)?;
-    let plot_path = a.out.join("metrics.png");
-    nca_viz::plot_metrics(&a.out.join("metrics.jsonl"), &plot_path, replace)?;
+    let plot_path = t.out.join("metrics.png");
+    nca_viz::plot_metrics(&t.out.join("metrics.jsonl"), &plot_path, replace)?;
 
-    if a.json {
+    if t.json {
         // Through text, so that f32 values keep their short form (0.001, not 0.0010000000474…).
         let text = serde_json::to_string(&report).expect("report serialises");
         let mut v: serde_json::Value = serde_json::from_str(&text).expect("report parses");
-        v["out"] = serde_json::json!(a.out);
+        v["out"] = serde_json::json!(t.out);
         v["target"] = serde_json::json!(target.spec);
         v["side"] = serde_json::json!(side);
         v["epsilon"] = serde_json::from_str(&cfg.epsilon.to_string()).unwrap_or_default();

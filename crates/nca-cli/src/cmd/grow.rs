@@ -49,10 +49,10 @@ pub fn run(c: GrowCommand) -> CmdResult {
             let target = GrowTarget::parse(&target, size, pad)?;
             let cfg = GrowTrainConfig {
                 model: GrowConfig {
-                    perception: perception.into(),
+                    perception,
                     ..GrowConfig::default()
                 },
-                mode: mode.into(),
+                mode,
                 pool,
                 batch,
                 min_ticks,

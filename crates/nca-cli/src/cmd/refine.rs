@@ -57,7 +57,7 @@ pub enum RefineCommand {
         batch: usize,
         /// `fast` (nca-fast's spectral engine, CPU) or `burn` (the Burn backend).
         #[arg(long, value_enum, default_value = "fast")]
-        engine: crate::cli::EngineArg,
+        engine: Engine,
         /// Also draw accuracy and confidence per step to this PNG.
         #[arg(long, value_name = "FILE.png")]
         plot: Option<PathBuf>,
@@ -153,7 +153,7 @@ pub fn run(c: RefineCommand) -> CmdResult {
             data.as_deref(),
             limit,
             batch,
-            engine.into(),
+            engine,
             plot.as_deref(),
             force,
             json,

@@ -4,7 +4,7 @@
 use nca::trainer::{Recipe, RunOptions, Task, TrainerConfig, train};
 
 use super::CmdResult;
-use crate::cli::{EngineArg, TrainArgs};
+use crate::cli::TrainArgs;
 use crate::output::{interactive, print_train_report};
 
 /// The trainer settings: the family's recipe (schedule, gradient policy, checkpoint and log
@@ -43,12 +43,11 @@ pub fn run_options(t: &TrainArgs) -> RunOptions {
 /// default on a CPU backend).
 pub fn device_and_engine(
     backend: Option<&str>,
-    engine: Option<EngineArg>,
+    engine: Option<nca::engine::Engine>,
 ) -> Result<(burn::tensor::Device, nca::engine::Engine), Box<dyn std::error::Error>> {
     let device = nca::device::device_for(backend)?;
     let backend = backend.unwrap_or(nca::device::available_backends()[0]);
-    let requested = engine.map(nca::engine::Engine::from);
-    Ok((device, nca::engine::engine_for(requested, backend)?))
+    Ok((device, nca::engine::engine_for(engine, backend)?))
 }
 
 /// Trains `task` as the command line says on `device` and prints the report.

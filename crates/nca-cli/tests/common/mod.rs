@@ -10,6 +10,32 @@ pub fn nca(args: &[&str], cwd: &Path) -> Output {
     command(args, cwd).output().expect("nca runs")
 }
 
+/// The words of `line`, split at white space, each `{}` replaced by the next of `values` (a
+/// value stays one argument, spaces and all).
+pub fn words(line: &str, values: &[&str]) -> Vec<String> {
+    let mut values = values.iter();
+    let words = line
+        .split_whitespace()
+        .map(|w| match w {
+            "{}" => values.next().expect("a value for each {}").to_string(),
+            _ => w.to_string(),
+        })
+        .collect();
+    assert!(values.next().is_none(), "a {{}} for each value in {line:?}");
+    words
+}
+
+/// Runs `nca` with the words of `line` in `cwd` (`nca_line("life --steps 4", &d)`).
+pub fn nca_line(line: &str, cwd: &Path) -> Output {
+    nca_with(line, &[], cwd)
+}
+
+/// Runs `nca` with the words of `line`, its `{}` filled from `values` (see [`words`]), in `cwd`.
+pub fn nca_with(line: &str, values: &[&str], cwd: &Path) -> Output {
+    let args = words(line, values);
+    nca(&args.iter().map(String::as_str).collect::<Vec<_>>(), cwd)
+}
+
 /// The `nca ARGS` command in `cwd`, not yet started (for tests that start and kill it).
 pub fn command(args: &[&str], cwd: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_nca"));
@@ -23,6 +49,16 @@ pub fn tmp(name: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
     d
+}
+
+/// The MNIST folder named by `NCA_DATA`, or `None` (after a note that `what` is skipped) when
+/// it is unset.
+pub fn nca_data(what: &str) -> Option<String> {
+    let data = std::env::var_os("NCA_DATA");
+    if data.is_none() {
+        eprintln!("NCA_DATA unset: skipping {what}");
+    }
+    data.map(|d| d.to_str().unwrap().to_string())
 }
 
 /// The command's standard output as text.

@@ -9,9 +9,11 @@ use burn::tensor::Device;
 use serde::Serialize;
 
 use super::target::AttentionTarget;
-use super::train::{AttentionTask, AttentionTrainConfig, trainer_config};
+#[cfg(doc)]
+use super::train::trainer_config;
+use super::train::{AttentionTask, AttentionTrainConfig};
 use crate::error::{NcaError, Result};
-use crate::trainer::{RunOptions, Task, train_observed};
+use crate::trainer::{RunOptions, Task, TrainerConfig, train_observed};
 
 /// How a run starts in its directory.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -87,8 +89,8 @@ fn logged_losses(dir: &Path) -> Result<Vec<f32>> {
         .collect())
 }
 
-/// Trains `cfg` on `target` in the run directory `dir` on the autodiff version of `device`,
-/// checkpointing every `checkpoint_every` steps.
+/// Trains `cfg` on `target` in the run directory `dir` on the autodiff version of `device`, as
+/// `trainer` says (see [`trainer_config`] for the family's recipe).
 ///
 /// `observe` sees the trajectory and the steps done before the first step and after every step
 /// (e.g. to draw snapshots); an error from it stops the run.
@@ -96,7 +98,7 @@ pub fn train_run(
     cfg: &AttentionTrainConfig,
     target: &AttentionTarget,
     dir: &Path,
-    (start, checkpoint_every): (Start, usize),
+    (start, trainer): (Start, &TrainerConfig),
     device: &Device,
     observe: impl FnMut(&AttentionTask, usize) -> Result<()>,
 ) -> Result<AttentionReport> {
@@ -109,8 +111,7 @@ pub fn train_run(
         resume: start == Start::Resume,
         progress: false,
     };
-    let trainer = trainer_config(cfg, checkpoint_every);
-    let report = train_observed(&mut task, &trainer, &run, device, observe)?;
+    let report = train_observed(&mut task, trainer, &run, device, observe)?;
     let losses = logged_losses(dir)?;
     let params = task
         .init_model(device, &mut rand::SeedableRng::seed_from_u64(0))

@@ -102,7 +102,9 @@ pub fn trainer_config(cfg: &AttentionTrainConfig, checkpoint_every: usize) -> Tr
     .trainer_config(cfg.steps, cfg.seed)
 }
 
-fn recipe(cfg: &AttentionTrainConfig) -> Recipe {
+/// The family's recipe: Adam at the constant `cfg.lr`, gradients as they are, a checkpoint every
+/// 500 steps, a metrics line every step.
+pub fn recipe(cfg: &AttentionTrainConfig) -> Recipe {
     Recipe {
         lr: LrSchedule::Constant { lr: cfg.lr },
         grad_policy: GradPolicy::None,

@@ -16,6 +16,7 @@ use crate::trainer::{NamedArray, Recipe, StepOutput, Task};
 
 /// The training regime.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 #[serde(rename_all = "snake_case")]
 pub enum TrainMode {
     /// Always grow from the seed.
@@ -25,20 +26,6 @@ pub enum TrainMode {
     /// Persistent plus circular damage on the best samples.
     #[default]
     Regenerating,
-}
-
-impl std::str::FromStr for TrainMode {
-    type Err = String;
-    fn from_str(s: &str) -> std::result::Result<Self, String> {
-        match s {
-            "growing" => Ok(Self::Growing),
-            "persistent" => Ok(Self::Persistent),
-            "regenerating" => Ok(Self::Regenerating),
-            _ => Err(format!(
-                "unknown mode '{s}' (expected growing, persistent or regenerating)"
-            )),
-        }
-    }
 }
 
 /// Training settings; defaults are the paper's.
