@@ -10,6 +10,7 @@ pub mod onnx;
 mod plot;
 pub mod refine;
 mod tiny;
+pub mod web;
 
 use crate::cli::{Cli, Command};
 
@@ -28,6 +29,8 @@ pub fn run(cli: Cli) -> CmdResult {
         Command::Refine(c) => refine::run(c),
         Command::Attention(c) => attention::run(c),
         Command::Tiny(c) => tiny::run(c),
+        Command::Serve(a) => web::serve(a),
+        Command::Web(c) => web::run(c),
     }
 }
 
