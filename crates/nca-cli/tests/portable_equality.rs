@@ -178,7 +178,7 @@ fn drawn_digits_are_prepared_as_nca_data_does() {
         .unwrap();
     let b = nca_models::digit::digit_from_rgba8(img.as_raw(), w as usize, h as usize).unwrap();
     assert_eq!(a, b);
-    assert!(nca_models::digit::digit_from_rgba8(&vec![0; 4 * 9], 3, 3).is_none());
+    assert!(nca_models::digit::digit_from_rgba8(&[0; 4 * 9], 3, 3).is_none());
 }
 
 #[test]
