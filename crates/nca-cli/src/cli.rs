@@ -48,6 +48,11 @@ pub enum Command {
     /// The tiny test family: a 4-channel NCA that grows a disc (exercises the trainer).
     #[command(subcommand)]
     Tiny(TinyCommand),
+    /// Serve the browser playground on 127.0.0.1 (classify, refine, grow, Life panels).
+    Serve(crate::cmd::web::ServeArgs),
+    /// The browser playground as a static site.
+    #[command(subcommand)]
+    Web(crate::cmd::web::WebCommand),
 }
 
 /// Grid topology on the command line.

@@ -34,7 +34,7 @@ pub mod error;
 pub mod grads;
 pub mod grow;
 pub mod init;
-pub mod life;
+pub use nca_life as life;
 pub mod masks;
 pub mod noise;
 pub mod onnx;

@@ -11,6 +11,7 @@ mod plot;
 pub mod refine;
 mod tiny;
 mod train;
+pub mod web;
 
 use crate::cli::{Cli, Command};
 
@@ -29,6 +30,8 @@ pub fn run(cli: Cli) -> CmdResult {
         Command::Refine(c) => refine::run(c),
         Command::Attention(c) => attention::run(c),
         Command::Tiny(c) => tiny::run(c),
+        Command::Serve(a) => web::serve(a),
+        Command::Web(c) => web::run(c),
     }
 }
 

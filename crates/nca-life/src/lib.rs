@@ -11,13 +11,13 @@
 //!   [`Grid::step`].
 //!
 //! ```
-//! use nca::life::{Grid, Pattern, Rule, Topology};
+//! use nca_life::{Grid, Pattern, Rule, Topology};
 //!
 //! let mut grid = Grid::new(16, 16, Topology::Torus)?;
 //! grid.place(&Pattern::named("glider")?, 1, 1)?;
 //! let later = grid.run(&"B3/S23".parse::<Rule>()?, 4);
 //! assert_eq!(later.population(), 5);
-//! # Ok::<(), nca::life::LifeError>(())
+//! # Ok::<(), nca_life::LifeError>(())
 //! ```
 //!
 //! Every fallible function returns [`LifeError`], whose messages are one line; bad input is an

@@ -44,7 +44,7 @@ impl Pattern {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::life::Rule;
+    use crate::Rule;
 
     #[test]
     fn every_pattern_parses_with_its_known_population() {
