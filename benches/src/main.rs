@@ -10,6 +10,7 @@
 
 #![warn(missing_docs)]
 
+use nca::ca::Preset;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 

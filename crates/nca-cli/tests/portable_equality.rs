@@ -5,6 +5,7 @@
 
 mod common;
 
+use nca::ca::Preset;
 use nca::engine::TickMasks;
 use nca_models::{ClassifyModel, GrowModel, RefineModel, Stepper};
 use rand::SeedableRng;

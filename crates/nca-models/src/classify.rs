@@ -87,6 +87,19 @@ impl Default for ClassifyConfig {
 }
 
 impl ClassifyConfig {
+    /// The paper's settings at another batch size: the pool holds ten batches (at least 160
+    /// states), a quarter of each batch is fresh digits and a quarter mutated ones.
+    pub fn with_batch(batch: usize, ticks: usize) -> Self {
+        Self {
+            batch,
+            ticks,
+            pool: (batch * 10).max(160),
+            fresh_per_batch: batch / 4,
+            mutate_per_batch: batch / 4,
+            ..Self::default()
+        }
+    }
+
     /// Channels the network writes (all but the pixel).
     pub fn update_channels(&self) -> usize {
         self.channels - 1

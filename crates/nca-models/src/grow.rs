@@ -23,12 +23,14 @@ pub const LAPLACIAN: [f32; 9] = [
 
 /// Which perception a model uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 #[serde(rename_all = "snake_case")]
 pub enum PerceptionKind {
     /// Identity + Sobel x + Sobel y per channel (3 features per channel).
     #[default]
     Sobel,
     /// Identity + Sobel x + Sobel y + Laplacian per channel (4 features per channel).
+    #[cfg_attr(feature = "clap", value(alias = "sobel_laplacian"))]
     SobelLaplacian,
     /// A learned 3x3 convolution with bias.
     Learned,
@@ -99,6 +101,7 @@ impl GrowConfig {
 
 /// The training regime.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 #[serde(rename_all = "snake_case")]
 pub enum TrainMode {
     /// Always grow from the seed.
@@ -141,6 +144,27 @@ impl Default for GrowTrainConfig {
             max_ticks: 96,
             damaged: 3,
         }
+    }
+}
+
+impl GrowTrainConfig {
+    /// Checks the values a user can get wrong.
+    pub fn validate(&self) -> Result<()> {
+        self.model.validate()?;
+        if self.batch == 0 || self.pool < self.batch {
+            bail!("invalid batch: must be at least 1 and at most the pool");
+        }
+        if self.min_ticks == 0 || self.min_ticks > self.max_ticks || self.max_ticks > 10_000 {
+            bail!("invalid ticks: need 1 <= min <= max <= 10000");
+        }
+        if self.damaged >= self.batch && self.mode == TrainMode::Regenerating {
+            bail!(
+                "invalid --batch: regenerating mode damages {} samples per batch, so the batch \
+                 must be larger",
+                self.damaged
+            );
+        }
+        Ok(())
     }
 }
 

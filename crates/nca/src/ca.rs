@@ -106,14 +106,23 @@ impl CaConfig {
     ) -> Vec<TickMasks> {
         (0..ticks)
             .map(|_| {
-                let fire = (0..b * h * w)
-                    .map(|_| u8::from(rng.random::<f32>() < self.fire_rate))
-                    .collect();
+                let fire = nca_models::masks::fire_mask(rng, b * h * w, self.fire_rate);
                 let noise = (noise && self.noise_std > 0.0)
                     .then(|| gaussian_values(rng, b * self.update_width() * h * w, self.noise_std));
                 TickMasks { fire, noise }
             })
             .collect()
+    }
+}
+
+/// A family's settings that describe an automaton: grow, classify and tiny are presets of
+/// [`Nca`]. Their settings live in `nca_models` (Burn-free, shared with the playground).
+pub trait Preset {
+    /// The automaton these settings describe.
+    fn ca(&self) -> CaConfig;
+    /// A fresh model, weights drawn from `rng`.
+    fn init(&self, device: &Device, rng: &mut StdRng) -> Nca {
+        Nca::new(self.ca(), device, rng)
     }
 }
 

@@ -41,6 +41,9 @@ pub enum NcaError {
     /// A data set or image could not be loaded.
     #[error(transparent)]
     Data(#[from] nca_data::DataError),
+    /// A model description (configuration, checkpoint bytes) is invalid.
+    #[error(transparent)]
+    Model(#[from] nca_models::ModelError),
 }
 
 impl NcaError {

@@ -1,33 +1,10 @@
-//! Masks that decide which cells change: the stochastic fire mask (asynchronous updates) and the
-//! two "alive" rules of the papers (a threshold on a channel, or a 3x3 max-pool of alpha).
-//!
-//! Random masks are drawn on the CPU from the caller's seeded RNG, so training is reproducible and
-//! the sparse engine can be fed exactly the same masks as the Burn path.
+//! The two "alive" rules of the papers on Burn tensors (a threshold on a channel, or a 3x3
+//! max-pool of alpha). Fire masks are drawn as plain data by `nca_models::masks` (through
+//! [`crate::ca::CaConfig::draw_ticks`]), so both engines get the same masks.
 
+use burn::tensor::Tensor;
 use burn::tensor::module::max_pool2d;
 use burn::tensor::ops::MaxPoolOptions;
-use burn::tensor::{Device, Tensor, TensorData};
-use rand::Rng;
-
-/// A `[B, 1, H, W]` fire mask as plain data: 1 where `rng` fires with probability `rate`, else 0.
-pub fn fire_mask_values(rng: &mut impl Rng, b: usize, h: usize, w: usize, rate: f32) -> Vec<f32> {
-    (0..b * h * w)
-        .map(|_| if rng.random::<f32>() < rate { 1.0 } else { 0.0 })
-        .collect()
-}
-
-/// The fire mask as a tensor, see [`fire_mask_values`].
-pub fn fire_mask(
-    rng: &mut impl Rng,
-    [b, h, w]: [usize; 3],
-    rate: f32,
-    device: &Device,
-) -> Tensor<4> {
-    Tensor::from_data(
-        TensorData::new(fire_mask_values(rng, b, h, w, rate), [b, 1, h, w]),
-        device,
-    )
-}
 
 /// Cells whose `channel` exceeds `threshold` (self-classifying MNIST: pixel > 0.1), as a float
 /// `[B, 1, H, W]` mask. Not differentiable (the mask is a constant for the gradient).
@@ -59,15 +36,16 @@ pub fn alive_maxpool(state: Tensor<4>, channel: usize, threshold: f32) -> Tensor
 #[cfg(test)]
 mod tests {
     use super::*;
+    use burn::tensor::{Device, TensorData};
     use rand::SeedableRng;
 
     #[test]
     fn fire_rate_is_respected() {
         let mut rng = rand::rngs::StdRng::seed_from_u64(1);
-        let v = fire_mask_values(&mut rng, 4, 50, 50, 0.5);
-        let share = v.iter().sum::<f32>() / v.len() as f32;
+        let v = nca_models::masks::fire_mask(&mut rng, 4 * 50 * 50, 0.5);
+        let share = v.iter().map(|&x| f32::from(x)).sum::<f32>() / v.len() as f32;
         assert!((share - 0.5).abs() < 0.02, "{share}");
-        assert!(v.iter().all(|x| *x == 0.0 || *x == 1.0));
+        assert!(v.iter().all(|x| *x <= 1));
     }
 
     #[test]

@@ -3,16 +3,8 @@
 
 use burn::tensor::{Device, Tensor, TensorData};
 use rand::Rng;
-use rand_distr::{Distribution, Normal};
 
-/// `n` samples of N(0, std²). A `std` of 0 gives zeros.
-pub fn gaussian_values(rng: &mut impl Rng, n: usize, std: f32) -> Vec<f32> {
-    if std == 0.0 {
-        return vec![0.0; n];
-    }
-    let normal = Normal::new(0.0f32, std.abs()).expect("finite std");
-    (0..n).map(|_| normal.sample(rng)).collect()
-}
+pub use nca_models::masks::gaussian_values;
 
 /// A tensor of N(0, std²) noise with the given shape.
 pub fn gaussian<const D: usize>(

@@ -10,44 +10,8 @@ use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::tensor::module::conv2d;
 use burn::tensor::ops::ConvOptions;
 use burn::tensor::{Device, Tensor, TensorData};
-use serde::{Deserialize, Serialize};
 
-/// The 3x3 identity filter: a cell's own value.
-pub const IDENTITY: [f32; 9] = [0., 0., 0., 0., 1., 0., 0., 0., 0.];
-/// Sobel x (left-to-right gradient), divided by 8 as in the Growing NCA paper.
-pub const SOBEL_X: [f32; 9] = [-0.125, 0., 0.125, -0.25, 0., 0.25, -0.125, 0., 0.125];
-/// Sobel y (top-to-bottom gradient), divided by 8.
-pub const SOBEL_Y: [f32; 9] = [-0.125, -0.25, -0.125, 0., 0., 0., 0.125, 0.25, 0.125];
-/// The 9-point Laplacian used by later NCA work, divided by 16.
-pub const LAPLACIAN: [f32; 9] = [
-    0.0625, 0.125, 0.0625, 0.125, -0.75, 0.125, 0.0625, 0.125, 0.0625,
-];
-
-/// Which perception a model uses.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
-#[serde(rename_all = "snake_case")]
-pub enum PerceptionKind {
-    /// Identity + Sobel x + Sobel y per channel (3 features per channel).
-    #[default]
-    Sobel,
-    /// Identity + Sobel x + Sobel y + Laplacian per channel (4 features per channel).
-    #[cfg_attr(feature = "clap", value(alias = "sobel_laplacian"))]
-    SobelLaplacian,
-    /// A learned 3x3 convolution with bias.
-    Learned,
-}
-
-impl PerceptionKind {
-    /// The fixed filters of this kind, in output order; empty for [`PerceptionKind::Learned`].
-    pub fn filters(self) -> Vec<[f32; 9]> {
-        match self {
-            PerceptionKind::Sobel => vec![IDENTITY, SOBEL_X, SOBEL_Y],
-            PerceptionKind::SobelLaplacian => vec![IDENTITY, SOBEL_X, SOBEL_Y, LAPLACIAN],
-            PerceptionKind::Learned => vec![],
-        }
-    }
-}
+pub use nca_models::grow::{IDENTITY, LAPLACIAN, PerceptionKind, SOBEL_X, SOBEL_Y};
 
 /// Fixed depthwise perception: every filter is applied to every channel on its own. Output
 /// channel `c * K + k` is filter `k` applied to input channel `c`.

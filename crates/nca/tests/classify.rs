@@ -2,6 +2,7 @@
 
 use burn::module::Module;
 use burn::tensor::{Device, Tensor, TensorData};
+use nca::ca::Preset;
 use nca::classify::ClassifyConfig;
 use nca::classify::task::{cell_accuracy, fresh_state, mutate_state, targets};
 use rand::SeedableRng;

@@ -4,6 +4,7 @@
 
 mod common;
 
+use nca::ca::Preset;
 use std::path::Path;
 use std::sync::Arc;
 

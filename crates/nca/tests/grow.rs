@@ -5,6 +5,7 @@ mod common;
 use burn::module::Module;
 use burn::tensor::{Device, Tensor, TensorData};
 use common::{constant_lr, fresh_dir, run_options};
+use nca::ca::Preset;
 use nca::grow::task::GrowTrainConfig;
 use nca::grow::{GrowConfig, GrowTarget, GrowTask, TrainMode, seed_state};
 use nca::perceive::PerceptionKind;

@@ -4,77 +4,16 @@
 //! N(0, 0.02²) in training, and the static alive rule: a cell lives where its pixel exceeds 0.1.
 
 use burn::tensor::Device;
-use rand::rngs::StdRng;
-use serde::{Deserialize, Serialize};
 
-use crate::ca::{CaConfig, Nca};
+use crate::ca::{CaConfig, Nca, Preset};
 use crate::engine::AliveRule;
-use crate::error::{NcaError, Result};
+use crate::error::Result;
 use crate::perceive::PerceptionKind;
 
-/// Training loss on the vote channels.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "snake_case")]
-pub enum Loss {
-    /// Pixel-wise L2 to the one-hot label on alive cells (the paper's best).
-    #[default]
-    L2,
-    /// Softmax cross-entropy per alive cell.
-    CrossEntropy,
-}
+pub use nca_models::classify::{ClassifyConfig, Loss};
 
-/// Architecture and training settings; defaults are the paper's.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct ClassifyConfig {
-    /// State channels: 1 pixel + hidden + classes.
-    pub channels: usize,
-    /// Number of classes (the last `classes` channels vote).
-    pub classes: usize,
-    /// Width of the perception and hidden layer.
-    pub hidden: usize,
-    /// Probability that a cell updates in a tick.
-    pub fire_rate: f32,
-    /// A cell is alive when its pixel exceeds this.
-    pub alive_threshold: f32,
-    /// Standard deviation of the residual noise.
-    pub noise_std: f32,
-    /// Ticks per training step.
-    pub ticks: usize,
-    /// Batch size.
-    pub batch: usize,
-    /// Pool size.
-    pub pool: usize,
-    /// Batch members replaced by fresh digits each step.
-    pub fresh_per_batch: usize,
-    /// Batch members mutated into another digit each step.
-    pub mutate_per_batch: usize,
-    /// The loss.
-    pub loss: Loss,
-}
-
-impl Default for ClassifyConfig {
-    fn default() -> Self {
-        Self {
-            channels: 20,
-            classes: 10,
-            hidden: 80,
-            fire_rate: 0.5,
-            alive_threshold: 0.1,
-            noise_std: 0.02,
-            ticks: 20,
-            batch: 16,
-            pool: 160,
-            fresh_per_batch: 4,
-            mutate_per_batch: 4,
-            loss: Loss::L2,
-        }
-    }
-}
-
-impl ClassifyConfig {
-    /// The automaton these settings describe.
-    pub fn ca(&self) -> CaConfig {
+impl Preset for ClassifyConfig {
+    fn ca(&self) -> CaConfig {
         CaConfig {
             channels: self.channels,
             perception: PerceptionKind::Learned,
@@ -89,65 +28,6 @@ impl ClassifyConfig {
             fire_rate: self.fire_rate,
             noise_std: self.noise_std,
         }
-    }
-
-    /// A fresh model, weights drawn from `rng`.
-    pub fn init(&self, device: &Device, rng: &mut StdRng) -> Nca {
-        Nca::new(self.ca(), device, rng)
-    }
-
-    /// The paper's settings at another batch size: the pool holds ten batches (at least 160
-    /// states), a quarter of each batch is fresh digits and a quarter mutated ones.
-    pub fn with_batch(batch: usize, ticks: usize) -> Self {
-        Self {
-            batch,
-            ticks,
-            pool: (batch * 10).max(160),
-            fresh_per_batch: batch / 4,
-            mutate_per_batch: batch / 4,
-            ..Self::default()
-        }
-    }
-
-    /// Channels the network writes (all but the pixel).
-    pub fn update_channels(&self) -> usize {
-        self.channels - 1
-    }
-
-    /// First vote channel.
-    pub fn first_class_channel(&self) -> usize {
-        self.channels - self.classes
-    }
-
-    /// Checks the values a user can get wrong.
-    pub fn validate(&self) -> Result<()> {
-        let bad = |what: &str, why: &str| Err(NcaError::config(what, why));
-        // Compared without `classes + 1`, which overflows for a class count of usize::MAX.
-        if self.channels <= self.classes {
-            return bad("channels", "must exceed the number of classes");
-        }
-        if self.classes < 2 || self.channels > 256 {
-            return bad(
-                "channels",
-                "need at least 2 classes and at most 256 channels",
-            );
-        }
-        if !(0.0..=1.0).contains(&self.fire_rate) || self.fire_rate == 0.0 {
-            return bad("fire rate", "must be in (0, 1]");
-        }
-        if self.ticks == 0 || self.ticks > 10_000 {
-            return bad("ticks", "must be in 1..=10000");
-        }
-        if self.batch == 0 || self.pool < self.batch {
-            return bad("batch", "must be at least 1 and at most the pool size");
-        }
-        if self.fresh_per_batch.saturating_add(self.mutate_per_batch) > self.batch {
-            return bad("batch", "fresh + mutated members exceed the batch");
-        }
-        if self.hidden == 0 || self.hidden > 4096 {
-            return bad("hidden", "must be in 1..=4096");
-        }
-        Ok(())
     }
 }
 

@@ -9,7 +9,7 @@ use rand::Rng;
 use rand::rngs::StdRng;
 
 use super::model::{ClassifyConfig, Loss};
-use crate::ca::{Nca, train_step};
+use crate::ca::{Nca, Preset, train_step};
 use crate::engine::Engine;
 use crate::error::{NcaError, Result};
 use crate::pool::SamplePool;
@@ -72,27 +72,7 @@ pub fn loss_and_grad(
     }
 }
 
-/// The fresh state of a digit: its pixels in channel 0, zeros elsewhere (`[C, H, W]`).
-pub fn fresh_state(pixels: &[f32], channels: usize) -> Vec<f32> {
-    let mut s = vec![0.0; channels * pixels.len()];
-    s[..pixels.len()].copy_from_slice(pixels);
-    s
-}
-
-/// Swaps the digit of `state` for `pixels`: cells alive in both keep their state, all others
-/// start from zero (the paper's mutation).
-pub fn mutate_state(state: &mut [f32], pixels: &[f32], channels: usize, threshold: f32) {
-    let n = pixels.len();
-    for i in 0..n {
-        let keep = state[i] > threshold && pixels[i] > threshold;
-        state[i] = pixels[i];
-        if !keep {
-            for c in 1..channels {
-                state[c * n + i] = 0.0;
-            }
-        }
-    }
-}
+pub use nca_models::classify::{fresh_state, mutate_state, vote};
 
 /// One-hot targets `[B, classes, H, W]` at alive cells.
 pub fn targets(labels: &[u8], pixels: &[f32], cfg: &ClassifyConfig, hw: usize) -> Vec<f32> {
@@ -278,16 +258,4 @@ pub fn cell_accuracy(states: &[f32], labels: &[u8], cfg: &ClassifyConfig, hw: us
         }
     }
     right as f64 / alive.max(1) as f64
-}
-
-/// The class a cell votes for: the first of the highest vote channels (like `argmax`).
-/// `state` is one `[C, H, W]` state, `k0` its first vote channel, `i` the cell.
-pub fn vote(state: &[f32], k0: usize, classes: usize, hw: usize, i: usize) -> usize {
-    let mut best = 0;
-    for k in 1..classes {
-        if state[(k0 + k) * hw + i] > state[(k0 + best) * hw + i] {
-            best = k;
-        }
-    }
-    best
 }

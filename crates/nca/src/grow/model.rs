@@ -3,49 +3,19 @@
 //! channel, fire rate 0.5, and the 3x3 max-pool alive rule on alpha.
 
 use burn::tensor::Device;
-use rand::rngs::StdRng;
-use serde::{Deserialize, Serialize};
 
-use crate::ca::{CaConfig, Nca};
+use crate::ca::{CaConfig, Nca, Preset};
 use crate::engine::AliveRule;
 use crate::error::{NcaError, Result};
-use crate::perceive::PerceptionKind;
 
-/// Architecture settings; defaults are the paper's.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct GrowConfig {
-    /// State channels (RGBA + hidden).
-    pub channels: usize,
-    /// Hidden width of the update MLP.
-    pub hidden: usize,
-    /// Perception kind.
-    pub perception: PerceptionKind,
-    /// Probability that a cell updates in a tick.
-    pub fire_rate: f32,
-    /// Alpha above which a cell (and its neighbours) is alive.
-    pub alive_threshold: f32,
-}
+pub use nca_models::grow::GrowConfig;
 
-impl Default for GrowConfig {
-    fn default() -> Self {
-        Self {
-            channels: 16,
-            hidden: 128,
-            perception: PerceptionKind::Sobel,
-            fire_rate: 0.5,
-            alive_threshold: 0.1,
-        }
-    }
-}
-
-impl GrowConfig {
-    /// The automaton these settings describe.
-    pub fn ca(&self) -> CaConfig {
+impl Preset for GrowConfig {
+    fn ca(&self) -> CaConfig {
         CaConfig {
             channels: self.channels,
             perception: self.perception,
-            learned_width: 3 * self.channels,
+            learned_width: self.features(),
             perception_relu: false,
             hidden: vec![self.hidden],
             update_channels: 0..self.channels,
@@ -56,33 +26,6 @@ impl GrowConfig {
             fire_rate: self.fire_rate,
             noise_std: 0.0,
         }
-    }
-
-    /// A fresh model, weights drawn from `rng`.
-    pub fn init(&self, device: &Device, rng: &mut StdRng) -> Nca {
-        Nca::new(self.ca(), device, rng)
-    }
-
-    /// Perception features per cell.
-    pub fn features(&self) -> usize {
-        self.ca().features()
-    }
-
-    /// Checks the values a user can get wrong.
-    pub fn validate(&self) -> Result<()> {
-        if self.channels < 4 || self.channels > 256 {
-            return Err(NcaError::config(
-                "channels",
-                "must be in 4..=256 (RGBA first)",
-            ));
-        }
-        if self.hidden == 0 || self.hidden > 4096 {
-            return Err(NcaError::config("hidden", "must be in 1..=4096"));
-        }
-        if !(self.fire_rate > 0.0 && self.fire_rate <= 1.0) {
-            return Err(NcaError::config("fire rate", "must be in (0, 1]"));
-        }
-        Ok(())
     }
 }
 

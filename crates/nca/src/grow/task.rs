@@ -3,90 +3,16 @@
 use burn::tensor::Device;
 use rand::Rng;
 use rand::rngs::StdRng;
-use serde::{Deserialize, Serialize};
 
-use super::model::GrowConfig;
 use super::target::{GrowTarget, seed_state};
-use crate::ca::{Nca, prefix_mse, prefix_mse_and_grad, train_step};
+use crate::ca::{Nca, Preset, prefix_mse, prefix_mse_and_grad, train_step};
 use crate::engine::Engine;
 use crate::error::{NcaError, Result};
 use crate::pool::{SamplePool, random_damage, rank_by_loss_desc};
 use crate::schedule::LrSchedule;
 use crate::trainer::{NamedArray, Recipe, StepOutput, Task};
 
-/// The training regime.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
-#[serde(rename_all = "snake_case")]
-pub enum TrainMode {
-    /// Always grow from the seed.
-    Growing,
-    /// Sample pool; the worst sample is replaced by the seed.
-    Persistent,
-    /// Persistent plus circular damage on the best samples.
-    #[default]
-    Regenerating,
-}
-
-/// Training settings; defaults are the paper's.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct GrowTrainConfig {
-    /// The model.
-    pub model: GrowConfig,
-    /// The regime.
-    pub mode: TrainMode,
-    /// Pool size (persistent and regenerating).
-    pub pool: usize,
-    /// Batch size.
-    pub batch: usize,
-    /// Fewest ticks per step.
-    pub min_ticks: usize,
-    /// Most ticks per step.
-    pub max_ticks: usize,
-    /// Lowest-loss samples damaged per step (regenerating).
-    pub damaged: usize,
-}
-
-impl Default for GrowTrainConfig {
-    fn default() -> Self {
-        Self {
-            model: GrowConfig::default(),
-            mode: TrainMode::Regenerating,
-            pool: 1024,
-            batch: 8,
-            min_ticks: 64,
-            max_ticks: 96,
-            damaged: 3,
-        }
-    }
-}
-
-impl GrowTrainConfig {
-    /// Checks the values a user can get wrong.
-    pub fn validate(&self) -> Result<()> {
-        self.model.validate()?;
-        if self.batch == 0 || self.pool < self.batch {
-            return Err(NcaError::config(
-                "batch",
-                "must be at least 1 and at most the pool",
-            ));
-        }
-        if self.min_ticks == 0 || self.min_ticks > self.max_ticks || self.max_ticks > 10_000 {
-            return Err(NcaError::config("ticks", "need 1 <= min <= max <= 10000"));
-        }
-        if self.damaged >= self.batch && self.mode == TrainMode::Regenerating {
-            return Err(NcaError::config(
-                "--batch",
-                format!(
-                    "regenerating mode damages {} samples per batch, so the batch must be larger",
-                    self.damaged
-                ),
-            ));
-        }
-        Ok(())
-    }
-}
+pub use nca_models::grow::{GrowTrainConfig, TrainMode};
 
 /// The growing-NCA training task.
 pub struct GrowTask {
