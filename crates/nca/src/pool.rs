@@ -91,20 +91,8 @@ pub fn rank_by_loss_desc(losses: &[f32]) -> Vec<usize> {
 }
 
 /// Zeroes every channel of a `[C, H, W]` state inside the circle of radius `r` around `(cx, cy)`
-/// (cell units): the "damage" of the regenerating experiments.
-pub fn damage_circle(state: &mut [f32], shape: [usize; 3], cx: f32, cy: f32, r: f32) {
-    let [c, h, w] = shape;
-    for y in 0..h {
-        for x in 0..w {
-            let (dx, dy) = (x as f32 + 0.5 - cx, y as f32 + 0.5 - cy);
-            if dx * dx + dy * dy < r * r {
-                for ch in 0..c {
-                    state[ch * h * w + y * w + x] = 0.0;
-                }
-            }
-        }
-    }
-}
+/// (cell units): the "damage" of the regenerating experiments (shared with the playground).
+pub use nca_models::grow::damage_circle;
 
 /// A random circular damage as in the Growing NCA paper: centre uniformly in the middle half of
 /// the grid, radius between 0.1 and 0.4 of the side.

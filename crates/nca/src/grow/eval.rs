@@ -21,25 +21,12 @@ pub fn mean_rgba_loss(states: &[f32], b: usize, channels: usize, target: &GrowTa
 }
 
 /// A circle (centre x, centre y, radius, in cells) that covers half of the target's visible
-/// cells: centred on their centroid, radius the median distance from it.
+/// cells: centred on their centroid, radius the median distance from it (the playground's cut).
 pub fn half_cut(target: &GrowTarget) -> (f32, f32, f32) {
-    let s = target.side;
-    let n = s * s;
-    let cells: Vec<(f32, f32)> = (0..n)
-        .filter(|&i| target.rgba[3 * n + i] > 0.1)
-        .map(|i| ((i % s) as f32 + 0.5, (i / s) as f32 + 0.5))
-        .collect();
-    if cells.is_empty() {
-        return (s as f32 / 2.0, s as f32 / 2.0, 0.0);
-    }
-    let cx = cells.iter().map(|c| c.0).sum::<f32>() / cells.len() as f32;
-    let cy = cells.iter().map(|c| c.1).sum::<f32>() / cells.len() as f32;
-    let mut d: Vec<f32> = cells
-        .iter()
-        .map(|(x, y)| ((x - cx).powi(2) + (y - cy).powi(2)).sqrt())
-        .collect();
-    d.sort_by(f32::total_cmp);
-    (cx, cy, d[d.len() / 2])
+    nca_models::grow::half_cut(&nca_models::grow::GrowTarget {
+        side: target.side,
+        rgba: target.rgba.clone(),
+    })
 }
 
 /// Evaluation settings.
