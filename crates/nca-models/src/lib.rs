@@ -12,8 +12,8 @@
 //!   `nca` draws them, so for the same seed a run here equals `nca`'s (tested in
 //!   `crates/nca-cli/tests/portable_equality.rs`);
 //! - [`stepper`]: a state advanced one tick at a time ([`Stepper`]);
-//! - [`digit`]: a drawing cropped, squared and scaled to an MNIST-like 28×28 digit as
-//!   `nca_data::digit_from_image` does.
+//! - [`digit`]: a drawing cropped, squared and scaled to an MNIST-like 28×28 digit (the one
+//!   copy: `nca_data` re-exports it for `load_digit_png`).
 //!
 //! ```
 //! use nca_models::{Stepper, grow};
