@@ -10,7 +10,8 @@ use crate::error::{Result, bail};
 /// The family name in checkpoints.
 pub const FAMILY: &str = "refine";
 
-/// Architecture and training settings; defaults are the original's (`nca::refine::RefineConfig`).
+/// Architecture and training settings; defaults are the original's. `nca` uses this type as
+/// `nca::refine::RefineConfig`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct RefineConfig {
@@ -45,7 +46,7 @@ impl Default for RefineConfig {
 }
 
 impl RefineConfig {
-    /// Checks the values a user can get wrong (the same checks as `nca`).
+    /// Checks the values a user can get wrong.
     pub fn validate(&self) -> Result<()> {
         if self.blocks == 0 || self.blocks > 200 {
             bail!("invalid blocks: must be in 1..=200");
@@ -69,6 +70,25 @@ impl RefineConfig {
             bail!("invalid --lr: must be a positive number");
         }
         Ok(())
+    }
+
+    /// The steps (1-based) whose image the loss compares with the template: 5, 10, ..., 50.
+    pub fn target_steps(&self) -> Vec<usize> {
+        (self.target_every..=self.blocks)
+            .step_by(self.target_every)
+            .collect()
+    }
+
+    /// Parameters of the blocks: `Σ_t t·w·k² + w + w + 1` (1,654,050 at the defaults).
+    pub fn num_params(&self) -> usize {
+        let (w, k2) = (self.width, self.kernel * self.kernel);
+        (1..=self.blocks).map(|t| t * w * k2 + w + w + 1).sum()
+    }
+
+    /// Multiply-adds of one digit's forward pass on a `side`×`side` image.
+    pub fn macs_per_digit(&self, side: usize) -> usize {
+        let (w, k2, hw) = (self.width, self.kernel * self.kernel, side * side);
+        (1..=self.blocks).map(|t| (t * k2 + 1) * w * hw).sum()
     }
 }
 
@@ -101,10 +121,7 @@ impl Templates {
                 images.len()
             );
         }
-        let norms = images
-            .chunks(side * side)
-            .map(|t| t.iter().map(|v| v * v).sum::<f32>().sqrt())
-            .collect();
+        let norms = template_norms(side, &images);
         Ok(Self {
             side,
             images,
@@ -135,14 +152,34 @@ pub struct Verdict {
     pub cosines: Vec<f32>,
 }
 
-/// The verdict on `image`, computed as `nca::refine::verdict` does.
+/// The verdict on `image` (row-major, the templates' size): the cosine similarity to each
+/// template, the most similar digit and its cosine as the confidence.
 pub fn verdict(image: &[f32], templates: &Templates) -> Verdict {
+    cosine_verdict(image, &templates.images, &templates.norms)
+}
+
+/// The Euclidean norm of each `side × side` image of `images` (row-major, one after another;
+/// `side` > 0).
+pub fn template_norms(side: usize, images: &[f32]) -> Vec<f32> {
+    images
+        .chunks(side * side)
+        .map(|t| t.iter().map(|v| v * v).sum::<f32>().sqrt())
+        .collect()
+}
+
+/// The verdict on `image` against the templates `images` (`norms.len()` equal images, row-major,
+/// one after another) whose norms are `norms` (from [`template_norms`]); what [`verdict`] and
+/// `nca::refine::verdict` compute.
+pub fn cosine_verdict(image: &[f32], images: &[f32], norms: &[f32]) -> Verdict {
+    let n = images.len() / norms.len().max(1);
     let norm = image.iter().map(|v| v * v).sum::<f32>().sqrt();
-    let cosines: Vec<f32> = (0..templates.classes())
-        .map(|k| {
-            let t = templates.image(k);
+    let cosines: Vec<f32> = norms
+        .iter()
+        .enumerate()
+        .map(|(k, &t_norm)| {
+            let t = &images[k * n..(k + 1) * n];
             let dot: f32 = image.iter().zip(t).map(|(a, b)| a * b).sum();
-            let denom = norm * templates.norms[k];
+            let denom = norm * t_norm;
             if denom > 0.0 { dot / denom } else { 0.0 }
         })
         .collect();

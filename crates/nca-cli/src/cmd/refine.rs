@@ -244,7 +244,7 @@ fn train_cmd(a: TrainArgs) -> CmdResult {
         ..d
     };
     cfg.validate()?;
-    trainer_config(t, cfg.recipe()).validate()?;
+    trainer_config(t, nca::refine::model::recipe(&cfg)).validate()?;
     if a.micro_batch == 0 {
         return Err("--micro-batch must be at least 1".into());
     }

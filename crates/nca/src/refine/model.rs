@@ -10,101 +10,22 @@ use burn::tensor::{Device, Tensor, TensorData};
 use rand::Rng;
 use rand::rngs::StdRng;
 use rand_distr::{Distribution, Normal};
-use serde::{Deserialize, Serialize};
 
 use super::templates::Templates;
 use crate::error::{NcaError, Result};
 
-/// Architecture and training settings; defaults are the original's.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct RefineConfig {
-    /// Steps, each with its own block.
-    pub blocks: usize,
-    /// Feature maps of each block's 9x9 convolution.
-    pub width: usize,
-    /// Side of the local convolution (odd; padded by `kernel / 2`).
-    pub kernel: usize,
-    /// The loss compares the image with the template after every `target_every`-th step.
-    pub target_every: usize,
-    /// Weight of the mean absolute change between consecutive images.
-    pub smooth_weight: f32,
-    /// Batch size.
-    pub batch: usize,
-    /// Adam's learning rate.
-    pub lr: f64,
-}
+// The settings (architecture and training, defaults the original's, and their checks) are
+// Burn-free and live in `nca_models`, shared with the playground.
+pub use nca_models::refine::RefineConfig;
 
-impl Default for RefineConfig {
-    fn default() -> Self {
-        Self {
-            blocks: 50,
-            width: 16,
-            kernel: 9,
-            target_every: 5,
-            smooth_weight: 0.1,
-            batch: 256,
-            lr: 5e-4,
-        }
-    }
-}
-
-impl RefineConfig {
-    /// The original's training recipe: plain Adam at `lr`, a checkpoint every 20 steps (a step
-    /// is a large batch), a metrics line every step.
-    pub fn recipe(&self) -> crate::trainer::Recipe {
-        crate::trainer::Recipe {
-            lr: crate::schedule::LrSchedule::Constant { lr: self.lr },
-            grad_policy: crate::grads::GradPolicy::None,
-            checkpoint_every: 20,
-            log_every: 1,
-        }
-    }
-
-    /// Checks the values a user can get wrong.
-    pub fn validate(&self) -> Result<()> {
-        let bad = |what: &str, why: &str| Err(NcaError::config(what, why));
-        if self.blocks == 0 || self.blocks > 200 {
-            return bad("blocks", "must be in 1..=200");
-        }
-        if self.width == 0 || self.width > 1024 {
-            return bad("--width", "must be in 1..=1024");
-        }
-        if self.kernel.is_multiple_of(2) || self.kernel > 27 {
-            return bad("kernel", "must be odd and at most 27");
-        }
-        if self.target_every == 0 || self.target_every > self.blocks {
-            return bad("target_every", "must be in 1..=blocks");
-        }
-        if !self.smooth_weight.is_finite() || self.smooth_weight < 0.0 {
-            return bad("smooth_weight", "must be a finite number >= 0");
-        }
-        if self.batch == 0 || self.batch > 65_536 {
-            return bad("--batch", "must be in 1..=65536");
-        }
-        if !self.lr.is_finite() || self.lr <= 0.0 {
-            return bad("--lr", "must be a positive number");
-        }
-        Ok(())
-    }
-
-    /// The steps (1-based) whose image the loss compares with the template: 5, 10, ..., 50.
-    pub fn target_steps(&self) -> Vec<usize> {
-        (self.target_every..=self.blocks)
-            .step_by(self.target_every)
-            .collect()
-    }
-
-    /// Parameters of the blocks: `Σ_t t·w·k² + w + w + 1` (1,654,050 at the defaults).
-    pub fn num_params(&self) -> usize {
-        let (w, k2) = (self.width, self.kernel * self.kernel);
-        (1..=self.blocks).map(|t| t * w * k2 + w + w + 1).sum()
-    }
-
-    /// Multiply-adds of one digit's forward pass on a `side`×`side` image.
-    pub fn macs_per_digit(&self, side: usize) -> usize {
-        let (w, k2, hw) = (self.width, self.kernel * self.kernel, side * side);
-        (1..=self.blocks).map(|t| (t * k2 + 1) * w * hw).sum()
+/// The original's training recipe for `cfg`: plain Adam at `cfg.lr`, a checkpoint every 20 steps
+/// (a step is a large batch), a metrics line every step.
+pub fn recipe(cfg: &RefineConfig) -> crate::trainer::Recipe {
+    crate::trainer::Recipe {
+        lr: crate::schedule::LrSchedule::Constant { lr: cfg.lr },
+        grad_policy: crate::grads::GradPolicy::None,
+        checkpoint_every: 20,
+        log_every: 1,
     }
 }
 

@@ -6,21 +6,14 @@
 //! `tests/refine.rs` checks the two agree on loss, images and every gradient.
 
 use burn::optim::GradientsParams;
-use nca_fast::{StackBlock, StackLoss, StackParams, StackSpec};
+use nca_fast::{StackBlock, StackLoss, StackParams};
 
 use super::model::{RefineConfig, RefineNca};
 use crate::engine::{conv_params, register_conv};
 use crate::error::Result;
 
-/// The engine's description of a refiner for `side`×`side` digits.
-pub fn stack_spec(cfg: &RefineConfig, side: usize) -> StackSpec {
-    StackSpec {
-        blocks: cfg.blocks,
-        width: cfg.width,
-        kernel: cfg.kernel,
-        side,
-    }
-}
+// The engine's description of a refiner for `side`×`side` digits, shared with the playground.
+pub use nca_models::refine::stack_spec;
 
 /// The original's loss in the engine's terms.
 pub fn stack_loss(cfg: &RefineConfig) -> StackLoss {

@@ -175,7 +175,7 @@ impl Task for RefineTask {
     }
 
     fn recipe(&self) -> crate::trainer::Recipe {
-        self.cfg.recipe()
+        super::model::recipe(&self.cfg)
     }
 
     fn step(&mut self, model: &RefineNca, step: usize, _rng: &mut StdRng) -> Result<StepOutput> {

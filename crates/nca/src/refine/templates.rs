@@ -9,9 +9,12 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use nca_data::{NUM_CLASSES, Split};
-use serde::Serialize;
 
 use crate::error::{NcaError, Result};
+
+// The verdict on one image (digit, confidence, cosines) and its computation are the
+// playground's, in `nca_models` (one copy).
+pub use nca_models::refine::Verdict;
 
 const KIND_KEY: &str = "nca.kind";
 const KIND: &str = "refine-templates";
@@ -26,17 +29,6 @@ pub struct Templates {
     /// How many training digits were averaged into each (0 where unknown).
     pub counts: Vec<u64>,
     norms: Vec<f32>,
-}
-
-/// The verdict on one image.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Verdict {
-    /// The digit whose template is most similar (the first of equals).
-    pub digit: usize,
-    /// Its cosine similarity, the confidence (0 for a blank image).
-    pub confidence: f32,
-    /// Cosine similarity to each template.
-    pub cosines: Vec<f32>,
 }
 
 impl Templates {
@@ -58,10 +50,7 @@ impl Templates {
         if images.iter().any(|v| !v.is_finite()) {
             return bad("a template holds a non-finite value".into());
         }
-        let norms = images
-            .chunks(side * side)
-            .map(|t| t.iter().map(|v| v * v).sum::<f32>().sqrt())
-            .collect();
+        let norms = nca_models::refine::template_norms(side, &images);
         Ok(Self {
             side,
             images,
@@ -184,24 +173,5 @@ fn f32_bytes(v: &[f32]) -> Vec<u8> {
 /// The verdict on `image` (row-major, the templates' size): the cosine similarity to each
 /// template, the most similar digit and its cosine as the confidence.
 pub fn verdict(image: &[f32], templates: &Templates) -> Verdict {
-    let norm = image.iter().map(|v| v * v).sum::<f32>().sqrt();
-    let cosines: Vec<f32> = (0..templates.classes())
-        .map(|k| {
-            let t = templates.image(k);
-            let dot: f32 = image.iter().zip(t).map(|(a, b)| a * b).sum();
-            let denom = norm * templates.norms[k];
-            if denom > 0.0 { dot / denom } else { 0.0 }
-        })
-        .collect();
-    let mut digit = 0;
-    for (k, &c) in cosines.iter().enumerate() {
-        if c > cosines[digit] {
-            digit = k;
-        }
-    }
-    Verdict {
-        digit,
-        confidence: cosines[digit],
-        cosines,
-    }
+    nca_models::refine::cosine_verdict(image, &templates.images, &templates.norms)
 }
