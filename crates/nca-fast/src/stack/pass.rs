@@ -181,12 +181,7 @@ impl<'a> Runner<'a> {
 
     /// Runs `nb` digits through every block, keeping what backward needs.
     fn run(&mut self, params: &StackParams, inputs: &[f32], nb: usize) {
-        let StackSpec {
-            blocks,
-            width: w,
-            side,
-            ..
-        } = self.spec;
+        let (blocks, w, side) = (self.spec.blocks, self.spec.width, self.spec.side);
         let hw = side * side;
         let (xs, hs) = (self.x_stride(), self.h_stride());
         let keep = !self.acts.is_empty();
@@ -268,12 +263,7 @@ impl<'a> Runner<'a> {
         acc: &mut Accumulators,
     ) -> Vec<f32> {
         self.run(params, inputs, nb);
-        let StackSpec {
-            blocks,
-            width: w,
-            side,
-            ..
-        } = self.spec;
+        let (blocks, w, side) = (self.spec.blocks, self.spec.width, self.spec.side);
         let hw = side * side;
         let (xs, hs) = (self.x_stride(), self.h_stride());
         self.dx[..nb * xs].fill(0.0);

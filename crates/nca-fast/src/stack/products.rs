@@ -92,16 +92,10 @@ fn cdot<const CONJ: bool, const FMA: bool>(
 /// `h[b][g][o] = Σ_{c<t} x[b][g][c] · k[g][o][c]`.
 #[inline(always)]
 fn forward_body<const FMA: bool>(dims: Dims, x: &[f32], k: &[f32], h: &mut [f32]) {
-    let Dims {
-        groups,
-        tile,
-        t,
-        w,
-        cmax,
-    } = dims;
-    for g in 0..groups {
-        for b in 0..tile {
-            let xs = &x[b * dims.x_stride() + g * cmax * GROUP..];
+    let (t, w) = (dims.t, dims.w);
+    for g in 0..dims.groups {
+        for b in 0..dims.tile {
+            let xs = &x[b * dims.x_stride() + g * dims.cmax * GROUP..];
             for o in 0..w {
                 let mut acc = [0.0; GROUP];
                 cdot::<false, FMA>(&mut acc, xs, GROUP, &k[(g * w + o) * t * GROUP..], GROUP, t);
@@ -115,21 +109,15 @@ fn forward_body<const FMA: bool>(dims: Dims, x: &[f32], k: &[f32], h: &mut [f32]
 /// `dk[g][o][c] += Σ_b d[b][g][o] · conj(x[b][g][c])`.
 #[inline(always)]
 fn weight_grad_body<const FMA: bool>(dims: Dims, d: &[f32], x: &[f32], dk: &mut [f32]) {
-    let Dims {
-        groups,
-        tile,
-        t,
-        w,
-        cmax,
-    } = dims;
-    for g in 0..groups {
+    let (t, w) = (dims.t, dims.w);
+    for g in 0..dims.groups {
         for o in 0..w {
             let ds = &d[(g * w + o) * GROUP..];
             for c in 0..t {
                 let at = ((g * w + o) * t + c) * GROUP;
                 let acc: &mut [f32; GROUP] = (&mut dk[at..at + GROUP]).try_into().expect("packed");
-                let xs = &x[(g * cmax + c) * GROUP..];
-                cdot::<true, FMA>(acc, ds, dims.h_stride(), xs, dims.x_stride(), tile);
+                let xs = &x[(g * dims.cmax + c) * GROUP..];
+                cdot::<true, FMA>(acc, ds, dims.h_stride(), xs, dims.x_stride(), dims.tile);
             }
         }
     }
@@ -139,18 +127,12 @@ fn weight_grad_body<const FMA: bool>(dims: Dims, d: &[f32], x: &[f32], dk: &mut 
 /// needs no gradient).
 #[inline(always)]
 fn input_grad_body<const FMA: bool>(dims: Dims, d: &[f32], k: &[f32], dx: &mut [f32]) {
-    let Dims {
-        groups,
-        tile,
-        t,
-        w,
-        cmax,
-    } = dims;
-    for g in 0..groups {
-        for b in 0..tile {
+    let (t, w) = (dims.t, dims.w);
+    for g in 0..dims.groups {
+        for b in 0..dims.tile {
             let ds = &d[b * dims.h_stride() + g * w * GROUP..];
             for c in 1..t {
-                let at = b * dims.x_stride() + (g * cmax + c) * GROUP;
+                let at = b * dims.x_stride() + (g * dims.cmax + c) * GROUP;
                 let acc: &mut [f32; GROUP] = (&mut dx[at..at + GROUP]).try_into().expect("packed");
                 let ks = &k[(g * w * t + c) * GROUP..];
                 cdot::<true, FMA>(acc, ds, GROUP, ks, t * GROUP, w);
