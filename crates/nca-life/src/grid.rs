@@ -51,6 +51,25 @@ fn check_grid_size(width: usize, height: usize) -> Result<usize, LifeError> {
     }
 }
 
+/// `cells` as live (1) and dead (0) cells of a `width × height` rectangle of `n` cells (non-zero
+/// is live), or [`LifeError::CellCount`] when there are not `n` of them.
+pub(crate) fn binary_cells(
+    width: usize,
+    height: usize,
+    n: usize,
+    cells: Vec<u8>,
+) -> Result<Vec<u8>, LifeError> {
+    if cells.len() != n {
+        return Err(LifeError::CellCount {
+            width,
+            height,
+            expected: n,
+            got: cells.len(),
+        });
+    }
+    Ok(cells.into_iter().map(|c| u8::from(c != 0)).collect())
+}
+
 impl Grid {
     /// An all-dead grid.
     pub fn new(width: usize, height: usize, topology: Topology) -> Result<Grid, LifeError> {
@@ -71,19 +90,11 @@ impl Grid {
         cells: Vec<u8>,
     ) -> Result<Grid, LifeError> {
         let n = check_grid_size(width, height)?;
-        if cells.len() != n {
-            return Err(LifeError::CellCount {
-                width,
-                height,
-                expected: n,
-                got: cells.len(),
-            });
-        }
         Ok(Grid {
             width,
             height,
             topology,
-            cells: cells.into_iter().map(|c| u8::from(c != 0)).collect(),
+            cells: binary_cells(width, height, n, cells)?,
         })
     }
 

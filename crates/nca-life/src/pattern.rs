@@ -20,7 +20,7 @@ use std::fmt::Write as _;
 use std::str::FromStr;
 
 use super::error::LifeError;
-use super::grid::{MAX_CELLS, MAX_SIDE};
+use super::grid::{MAX_CELLS, MAX_SIDE, binary_cells};
 use super::rule::Rule;
 
 /// Longest RLE body line [`Pattern::to_rle`] writes.
@@ -49,18 +49,10 @@ impl Pattern {
     /// A pattern from row-major cells (non-zero is live) of a `width × height` rectangle.
     pub fn new(width: usize, height: usize, cells: Vec<u8>) -> Result<Pattern, LifeError> {
         let n = check_pattern_size(width, height)?;
-        if cells.len() != n {
-            return Err(LifeError::CellCount {
-                width,
-                height,
-                expected: n,
-                got: cells.len(),
-            });
-        }
         Ok(Pattern {
             width,
             height,
-            cells: cells.into_iter().map(|c| u8::from(c != 0)).collect(),
+            cells: binary_cells(width, height, n, cells)?,
             rule: None,
             name: None,
         })
