@@ -159,18 +159,9 @@ impl Frame {
 
     /// A grey-scale frame from row-major values: 0 is black, 1 is white (clamped; NaN is black).
     pub fn from_gray(width: usize, height: usize, values: &[f32]) -> Result<Frame, VizError> {
-        let n = check_size(width, height)?;
-        check_len("grey-scale buffer", width, height, n, values.len())?;
-        Ok(Frame {
-            width,
-            height,
-            rgba: values
-                .iter()
-                .flat_map(|&v| {
-                    let g = unit_to_byte(v);
-                    [g, g, g, 255]
-                })
-                .collect(),
+        Frame::map_pixels(width, height, "grey-scale buffer", values, |v| {
+            let g = unit_to_byte(v);
+            [g, g, g, 255]
         })
     }
 
@@ -188,18 +179,27 @@ impl Frame {
         live: [u8; 3],
         dead: [u8; 3],
     ) -> Result<Frame, VizError> {
+        Frame::map_pixels(width, height, "cell buffer", cells, |c| {
+            let [r, g, b] = if c != 0 { live } else { dead };
+            [r, g, b, 255]
+        })
+    }
+
+    /// A frame whose pixel `i` is `pixel(values[i])`, once the size and that `values` holds one
+    /// value per pixel are checked (`what` names the buffer in the error).
+    fn map_pixels<T: Copy>(
+        width: usize,
+        height: usize,
+        what: &'static str,
+        values: &[T],
+        pixel: impl Fn(T) -> [u8; 4],
+    ) -> Result<Frame, VizError> {
         let n = check_size(width, height)?;
-        check_len("cell buffer", width, height, n, cells.len())?;
+        check_len(what, width, height, n, values.len())?;
         Ok(Frame {
             width,
             height,
-            rgba: cells
-                .iter()
-                .flat_map(|&c| {
-                    let [r, g, b] = if c != 0 { live } else { dead };
-                    [r, g, b, 255]
-                })
-                .collect(),
+            rgba: values.iter().flat_map(|&v| pixel(v)).collect(),
         })
     }
 
