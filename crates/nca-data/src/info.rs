@@ -84,20 +84,24 @@ mod tests {
             return;
         };
         let info = dataset_info(Path::new(&dir)).unwrap();
-        let train = &info.splits[0];
-        assert_eq!(train.name, SplitName::Train);
-        assert_eq!((train.count, train.rows, train.cols), (60000, 28, 28));
-        assert_eq!(
-            train.histogram,
-            [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
-        );
-        let test = &info.splits[1];
-        assert_eq!(test.name, SplitName::Test);
-        assert_eq!((test.count, test.rows, test.cols), (10000, 28, 28));
-        assert_eq!(
-            test.histogram,
-            [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
-        );
+        let expected = [
+            (
+                SplitName::Train,
+                60000,
+                [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949],
+            ),
+            (
+                SplitName::Test,
+                10000,
+                [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009],
+            ),
+        ];
+        assert_eq!(info.splits.len(), expected.len());
+        for (split, (name, count, histogram)) in info.splits.iter().zip(expected) {
+            assert_eq!(split.name, name);
+            assert_eq!((split.count, split.rows, split.cols), (count, 28, 28));
+            assert_eq!(split.histogram, histogram);
+        }
         let split = load_split(Path::new(&dir), SplitName::Test).unwrap();
         let img = split.image_f32(0);
         assert_eq!(img.len(), 784);
