@@ -32,6 +32,15 @@ try {
   page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
   page.on('pageerror', (e) => errors.push(String(e)));
   const dbg = (f, arg) => page.evaluate(f, arg);
+  // Frames and ticks (generations for life) per second of the playing panel `id`, over 2 s.
+  const rates = async (id) => {
+    const probe = () => dbg((p) => [window.ncaDebug.frames(p), window.ncaDebug.ticks(p), performance.now()], id);
+    await sleep(300);
+    const f0 = await probe();
+    await sleep(2000);
+    const f1 = await probe();
+    return [(f1[0] - f0[0]) * 1000 / (f1[2] - f0[2]), (f1[1] - f0[1]) * 1000 / (f1[2] - f0[2])];
+  };
 
   // ---- load
   const t0 = Date.now();
@@ -75,12 +84,7 @@ try {
   await page.locator('#panel-classify').screenshot({ path: join(shots, 'web-classify.png') });
   // frames per second while playing
   await dbg(() => window.ncaDebug.setPlaying('classify', true));
-  await sleep(300);
-  let f0 = await dbg(() => [window.ncaDebug.frames('classify'), window.ncaDebug.ticks('classify'), performance.now()]);
-  await sleep(2000);
-  let f1 = await dbg(() => [window.ncaDebug.frames('classify'), window.ncaDebug.ticks('classify'), performance.now()]);
-  metrics.classify_fps = (f1[0] - f0[0]) * 1000 / (f1[2] - f0[2]);
-  metrics.classify_ticks_per_s = (f1[1] - f0[1]) * 1000 / (f1[2] - f0[2]);
+  [metrics.classify_fps, metrics.classify_ticks_per_s] = await rates('classify');
   check(metrics.classify_fps >= 30, `the classify panel runs at >= 30 frames/s (${metrics.classify_fps.toFixed(1)})`);
   await dbg(() => window.ncaDebug.setPlaying('classify', false));
   metrics.classify_engine_ms_per_tick = await dbg(() => window.ncaDebug.classify.bench(200));
@@ -121,12 +125,7 @@ try {
   check(cut > 100, `the drag cut the lizard (${cut} pixels differ)`);
   check(regrown !== null, `the cut regrows within 200 ticks (${last} pixels differ < 10% of the cut's ${cut}, after ${regrown} ticks)`);
   await dbg(() => window.ncaDebug.setPlaying('grow', true));
-  await sleep(300);
-  f0 = await dbg(() => [window.ncaDebug.frames('grow'), window.ncaDebug.ticks('grow'), performance.now()]);
-  await sleep(2000);
-  f1 = await dbg(() => [window.ncaDebug.frames('grow'), window.ncaDebug.ticks('grow'), performance.now()]);
-  metrics.grow_fps = (f1[0] - f0[0]) * 1000 / (f1[2] - f0[2]);
-  metrics.grow_ticks_per_s = (f1[1] - f0[1]) * 1000 / (f1[2] - f0[2]);
+  [metrics.grow_fps, metrics.grow_ticks_per_s] = await rates('grow');
   await dbg(() => window.ncaDebug.setPlaying('grow', false));
   metrics.grow_engine_ms_per_tick = await dbg(() => window.ncaDebug.grow.bench(100));
 
@@ -167,12 +166,7 @@ try {
   await page.selectOption('#life-rule-pick', 'B3/S23');
   await page.selectOption('#life-pattern', 'gosper-glider-gun');
   await dbg(() => window.ncaDebug.setPlaying('life', true));
-  await sleep(300);
-  f0 = await dbg(() => [window.ncaDebug.frames('life'), window.ncaDebug.ticks('life'), performance.now()]);
-  await sleep(2000);
-  f1 = await dbg(() => [window.ncaDebug.frames('life'), window.ncaDebug.ticks('life'), performance.now()]);
-  metrics.life_fps = (f1[0] - f0[0]) * 1000 / (f1[2] - f0[2]);
-  metrics.life_gens_per_s = (f1[1] - f0[1]) * 1000 / (f1[2] - f0[2]);
+  [metrics.life_fps, metrics.life_gens_per_s] = await rates('life');
   await page.locator('#panel-life').screenshot({ path: join(shots, 'web-life.png') });
 
   check(errors.length === 0, `no console errors${errors.length ? ': ' + errors.join(' | ') : ''}`);
