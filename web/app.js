@@ -47,6 +47,14 @@ function onDrag(canvas, f) {
 function playButton(panel) {
   return (b) => { panel.playing = !panel.playing; b.textContent = panel.playing ? 'pause' : 'play'; };
 }
+// One animation frame of a ticking panel: `speed` ticks of `tick` while playing (counted by
+// `rate`), a redraw, and the readout line `readout()`.
+function tickFrame(panel, tick, rate, readout) {
+  if (!panel.ready) return;
+  if (panel.playing) { engine.call(tick, panel.speed); rate.add(panel.speed); }
+  panel.render();
+  $(`${panel.id}-readout`).textContent = readout();
+}
 function syncPlay(panelId, playing) {
   const b = document.querySelector(`#${panelId} button[data-act="play"]`);
   if (b) b.textContent = playing ? 'pause' : 'play';
@@ -122,12 +130,9 @@ const classify = {
     if (metrics.first_frame_ms === null) metrics.first_frame_ms = performance.now();
   },
   frame() {
-    if (!this.ready) return;
-    if (this.playing) { engine.call('classify_tick', this.speed); this.ticks.add(this.speed); }
-    this.render();
-    $('classify-readout').textContent =
+    tickFrame(this, 'classify_tick', this.ticks, () =>
       `tick ${engine.x.classify_ticks()} · ${this.ticks.value.toFixed(0)} ticks/s · ${this.frames.value.toFixed(0)} frames/s` +
-      (this.majority >= 0 ? ` · majority vote: ${this.majority}` : ' · draw a digit');
+      (this.majority >= 0 ? ` · majority vote: ${this.majority}` : ' · draw a digit'));
   },
   debug: {
     // Milliseconds per tick of the engine alone (no drawing), over `n` ticks.
@@ -197,11 +202,8 @@ const grow = {
     this.frameCount = (this.frameCount || 0) + 1;
   },
   frame() {
-    if (!this.ready) return;
-    if (this.playing) { engine.call('grow_tick', this.speed); this.ticks.add(this.speed); }
-    this.render();
-    $('grow-readout').textContent =
-      `tick ${engine.x.grow_ticks()} · ${this.ticks.value.toFixed(0)} ticks/s · ${this.frames.value.toFixed(0)} frames/s · ${this.side}x${this.side} cells`;
+    tickFrame(this, 'grow_tick', this.ticks, () =>
+      `tick ${engine.x.grow_ticks()} · ${this.ticks.value.toFixed(0)} ticks/s · ${this.frames.value.toFixed(0)} frames/s · ${this.side}x${this.side} cells`);
   },
   debug: {
     // Milliseconds per tick of the engine alone (no drawing), over `n` ticks.
@@ -398,11 +400,8 @@ const life = {
     this.frameCount = (this.frameCount || 0) + 1;
   },
   frame() {
-    if (!this.ready) return;
-    if (this.playing) { engine.call('life_step', this.speed); this.rate.add(this.speed); }
-    this.render();
-    $('life-readout').textContent =
-      `generation ${engine.x.life_generation()} · population ${engine.x.life_population()} · ${this.rate.value.toFixed(0)} generations/s`;
+    tickFrame(this, 'life_step', this.rate, () =>
+      `generation ${engine.x.life_generation()} · population ${engine.x.life_population()} · ${this.rate.value.toFixed(0)} generations/s`);
   },
   debug: {
     population() { return engine.x.life_population(); },
