@@ -222,6 +222,18 @@ impl Nca {
     /// Runs `ticks` on Burn tensors from `x0` (`[B, C, H, W]`), the masks as drawn by
     /// [`CaConfig::draw_ticks`].
     pub fn rollout_burn(&self, x0: Tensor<4>, ticks: &[TickMasks]) -> Tensor<4> {
+        let mut outs = self.rollout_burn_observed(x0, ticks, &[ticks.len()]);
+        outs.pop().expect("one observation")
+    }
+
+    /// Runs `ticks` on Burn tensors from `x0` and returns the states after each tick count in
+    /// `at` (non-decreasing). The static alive mask is taken from `x0`, once.
+    pub fn rollout_burn_observed(
+        &self,
+        x0: Tensor<4>,
+        ticks: &[TickMasks],
+        at: &[usize],
+    ) -> Vec<Tensor<4>> {
         let [b, _, h, w] = x0.dims();
         let device = x0.device();
         let alive = match self.cfg.alive {
@@ -232,7 +244,13 @@ impl Nca {
         };
         let u = self.cfg.update_width();
         let mut x = x0;
-        for t in ticks {
+        let mut outs = Vec::with_capacity(at.len());
+        let mut next = at.iter().peekable();
+        while next.peek() == Some(&&0) {
+            outs.push(x.clone());
+            next.next();
+        }
+        for (i, t) in ticks.iter().enumerate() {
             let fire: Vec<f32> = t.fire.iter().map(|&v| f32::from(v)).collect();
             let fire = Tensor::from_data(TensorData::new(fire, [b, 1, h, w]), &device);
             let noise = t
@@ -240,8 +258,12 @@ impl Nca {
                 .as_ref()
                 .map(|n| Tensor::from_data(TensorData::new(n.clone(), [b, u, h, w]), &device));
             x = self.tick(x, fire, noise, alive.as_ref());
+            while next.peek() == Some(&&(i + 1)) {
+                outs.push(x.clone());
+                next.next();
+            }
         }
-        x
+        outs
     }
 
     /// The weights as the engine's plain arrays.
@@ -279,11 +301,8 @@ impl<F: Fn(&[f32]) -> (f32, Vec<f32>)> StateLoss for F {
 }
 
 /// One training step of `nca`: roll out `ticks` from `x0` (`dims` = batch, height, width), take
-/// `loss` of the final states and backpropagate through time.
-///
-/// The engine decides how: [`Engine::Fast`] runs `nca-fast` (reusing the buffers of the previous
-/// step's `tape`); [`Engine::Burn`] runs Burn autodiff, seeding the backward pass with the loss's
-/// gradient (`Σ x_T ⊙ ∂loss/∂x_T`), so both engines differentiate the one plain loss.
+/// `loss` of the final states and backpropagate through time. [`train_step_observed`] with one
+/// observation, the last tick.
 pub fn train_step(
     nca: &Nca,
     engine: Engine,
@@ -293,44 +312,169 @@ pub fn train_step(
     tape: &mut Option<nca_fast::Tape>,
     loss: &impl StateLoss,
 ) -> Result<StepResult> {
+    let mut tapes: Vec<nca_fast::Tape> = tape.take().into_iter().collect();
+    let out = train_step_observed(
+        nca,
+        engine,
+        x0,
+        dims,
+        ticks,
+        &[ticks.len()],
+        &mut tapes,
+        &|states: &[Vec<f32>]| {
+            let (l, d) = loss.loss_and_grad(&states[0]);
+            (l, vec![d])
+        },
+    )?;
+    *tape = tapes.pop();
+    let final_state = out.states.into_iter().next().expect("one observation");
+    Ok(StepResult {
+        loss: out.loss,
+        grads: out.grads,
+        final_state,
+    })
+}
+
+/// A loss of the states observed at several ticks of a rollout: its value and its gradient with
+/// respect to each observed state.
+pub trait ObservedLoss {
+    /// The loss of `states` (one `[B, C, H, W]` array per observation) and `∂loss/∂states[k]`.
+    fn loss_and_grads(&self, states: &[Vec<f32>]) -> (f32, Vec<Vec<f32>>);
+}
+
+impl<F: Fn(&[Vec<f32>]) -> (f32, Vec<Vec<f32>>)> ObservedLoss for F {
+    fn loss_and_grads(&self, states: &[Vec<f32>]) -> (f32, Vec<Vec<f32>>) {
+        self(states)
+    }
+}
+
+/// What a training step with intermediate observations produced.
+pub struct ObservedStep {
+    /// The loss.
+    pub loss: f32,
+    /// Its gradients with respect to the automaton's weights.
+    pub grads: GradientsParams,
+    /// The observed states, `[B, C, H, W]` each.
+    pub states: Vec<Vec<f32>>,
+    /// The loss's gradient with respect to the initial states `x0` (for inputs that are learned,
+    /// such as a label embedding written into read-only channels).
+    pub d_initial: Vec<f32>,
+}
+
+/// One training step whose loss reads the states after each tick count in `at` (non-decreasing,
+/// the last equal to `ticks.len()`): intermediate-step losses, as digit generation trains.
+///
+/// [`Engine::Fast`] runs one `nca-fast` rollout per segment between observations (recording into
+/// the buffers of the previous step's `tapes`) and backpropagates segment by segment, adding each
+/// observation's gradient where its segment ends. [`Engine::Burn`] runs Burn autodiff seeded
+/// with every observation's gradient. Segments keep a static alive rule only when its channel is
+/// never updated (a rollout's alive mask is taken from its first state).
+#[allow(clippy::too_many_arguments)]
+pub fn train_step_observed(
+    nca: &Nca,
+    engine: Engine,
+    x0: &[f32],
+    dims: [usize; 3],
+    ticks: &[TickMasks],
+    at: &[usize],
+    tapes: &mut Vec<nca_fast::Tape>,
+    loss: &impl ObservedLoss,
+) -> Result<ObservedStep> {
+    check_observations(&nca.cfg, ticks.len(), at)?;
     match engine {
         Engine::Fast => {
             let spec = nca.cfg.spec();
             let params = nca.params();
-            let roll = match tape.take() {
-                Some(old) => nca_fast::rollout_reusing(&spec, &params, x0, dims, ticks, old),
-                None => nca_fast::rollout(&spec, &params, x0, dims, ticks, true),
+            let mut old = std::mem::take(tapes).into_iter();
+            let (mut kept, mut states) = (Vec::new(), Vec::with_capacity(at.len()));
+            let mut prev = 0;
+            for &t in at {
+                let start = states.last().map_or(x0, |s: &Vec<f32>| s.as_slice());
+                let seg = &ticks[prev..t];
+                let roll = match old.next() {
+                    Some(o) => nca_fast::rollout_reusing(&spec, &params, start, dims, seg, o),
+                    None => nca_fast::rollout(&spec, &params, start, dims, seg, true),
+                }
+                .map_err(engine::engine_err)?;
+                kept.push(roll.tape.expect("tape kept"));
+                states.push(roll.final_state);
+                prev = t;
             }
-            .map_err(engine::engine_err)?;
-            let (value, d_final) = loss.loss_and_grad(&roll.final_state);
-            let kept = roll.tape.expect("tape kept");
-            let (g, _) =
-                nca_fast::backward(&spec, &params, &kept, &d_final).map_err(engine::engine_err)?;
-            *tape = Some(kept);
-            Ok(StepResult {
+            let (value, mut d) = loss.loss_and_grads(&states);
+            let mut total = NcaParams::zeros(&spec);
+            let mut carry: Option<Vec<f32>> = None;
+            for (k, tape) in kept.iter().enumerate().rev() {
+                let mut dk = std::mem::take(&mut d[k]);
+                if let Some(c) = carry {
+                    dk.iter_mut().zip(&c).for_each(|(a, b)| *a += b);
+                }
+                let (g, dx) =
+                    nca_fast::backward(&spec, &params, tape, &dk).map_err(engine::engine_err)?;
+                total.add_assign(&g);
+                carry = Some(dx);
+            }
+            *tapes = kept;
+            Ok(ObservedStep {
                 loss: value,
-                grads: nca.grads_from_engine(g),
-                final_state: roll.final_state,
+                grads: nca.grads_from_engine(total),
+                states,
+                d_initial: carry.unwrap_or_else(|| vec![0.0; x0.len()]),
             })
         }
         Engine::Burn => {
             let device = nca.device();
             let [b, h, w] = dims;
             let shape = [b, nca.cfg.channels, h, w];
-            let x0 = Tensor::<4>::from_data(TensorData::new(x0.to_vec(), shape), &device);
-            let x = nca.rollout_burn(x0, ticks);
-            let final_state = tensor_values(x.clone().detach())?;
-            let (value, d_final) = loss.loss_and_grad(&final_state);
-            let seed = Tensor::<4>::from_data(TensorData::new(d_final, shape), &device);
-            let surrogate = (x * seed).sum();
-            let grads = GradientsParams::from_grads(surrogate.backward(), nca);
-            Ok(StepResult {
+            let x0 =
+                Tensor::<4>::from_data(TensorData::new(x0.to_vec(), shape), &device).require_grad();
+            let outs = nca.rollout_burn_observed(x0.clone(), ticks, at);
+            let states = outs
+                .iter()
+                .map(|x| tensor_values(x.clone().detach()))
+                .collect::<Result<Vec<_>>>()?;
+            let (value, d) = loss.loss_and_grads(&states);
+            let surrogate = outs
+                .into_iter()
+                .zip(d)
+                .map(|(x, dk)| {
+                    let seed = Tensor::<4>::from_data(TensorData::new(dk, shape), &device);
+                    (x * seed).sum()
+                })
+                .reduce(|a, b| a + b)
+                .expect("at least one observation");
+            let g = surrogate.backward();
+            let d_initial = match x0.grad(&g) {
+                Some(t) => tensor_values(t)?,
+                None => vec![0.0; b * nca.cfg.channels * h * w],
+            };
+            Ok(ObservedStep {
                 loss: value,
-                grads,
-                final_state,
+                grads: GradientsParams::from_grads(g, nca),
+                states,
+                d_initial,
             })
         }
     }
+}
+
+fn check_observations(cfg: &CaConfig, ticks: usize, at: &[usize]) -> Result<()> {
+    let ordered = at.windows(2).all(|p| p[0] <= p[1]);
+    if at.is_empty() || !ordered || at[at.len() - 1] != ticks {
+        return Err(NcaError::config(
+            "observations",
+            format!("{at:?} must be non-decreasing tick counts ending at {ticks}"),
+        ));
+    }
+    if let AliveRule::Static { channel, .. } = cfg.alive
+        && at.len() > 1
+        && cfg.update_channels.contains(&channel)
+    {
+        return Err(NcaError::config(
+            "observations",
+            "a static alive rule on an updated channel cannot be observed in segments",
+        ));
+    }
+    Ok(())
 }
 
 fn tensor_values(t: Tensor<4>) -> Result<Vec<f32>> {
@@ -465,6 +609,74 @@ mod tests {
             let (l2, _) = prefix_mse_and_grad(&s, 6, &target);
             assert!(((l2 - l) / 1e-3 - d[i]).abs() < 1e-3, "{i}");
         }
+    }
+
+    #[test]
+    fn both_engines_compute_the_same_observed_step() {
+        let device = Device::flex().autodiff();
+        let cfg = small(
+            AliveRule::Static {
+                channel: 3,
+                threshold: f32::NEG_INFINITY,
+            },
+            PerceptionKind::Sobel,
+            0..3,
+        );
+        let mut rng = StdRng::seed_from_u64(4);
+        let mut nca = Nca::new(cfg.clone(), &device, &mut rng);
+        nca.update = CellMlp::new(&[cfg.features(), 8, cfg.update_width()], false, &device);
+        nca = crate::init::torch_default(nca, &mut rng);
+        let dims = [2, 4, 4];
+        let x0: Vec<f32> = (0..2 * 4 * 16)
+            .map(|_| rng.random_range(0.0..1.0))
+            .collect();
+        let ticks = cfg.draw_ticks(&mut rng, 5, dims, false);
+        let at = [2, 2, 5];
+        let loss = |states: &[Vec<f32>]| {
+            let mut total = 0.0;
+            let d = states
+                .iter()
+                .enumerate()
+                .map(|(k, s)| {
+                    let target = vec![0.1 * k as f32; 16];
+                    let (l, d) = prefix_mse_and_grad(s, 64, &target);
+                    total += l;
+                    d
+                })
+                .collect();
+            (total, d)
+        };
+        let run = |engine| {
+            train_step_observed(&nca, engine, &x0, dims, &ticks, &at, &mut Vec::new(), &loss)
+                .unwrap()
+        };
+        let (fast, burn) = (run(Engine::Fast), run(Engine::Burn));
+        assert!((fast.loss - burn.loss).abs() < 1e-5);
+        assert_eq!(fast.states.len(), 3);
+        let max_diff = |a: &[f32], b: &[f32]| {
+            a.iter()
+                .zip(b)
+                .fold(0.0f32, |m, (x, y)| m.max((x - y).abs()))
+        };
+        assert!(max_diff(&fast.states[2], &burn.states[2]) < 1e-5);
+        // The read-only channel 3 gets its gradient through perception only.
+        assert!(
+            fast.d_initial[3 * 16..4 * 16]
+                .iter()
+                .any(|v| v.abs() > 1e-6)
+        );
+        assert!(max_diff(&fast.d_initial, &burn.d_initial) < 1e-5);
+        let bad = train_step_observed(
+            &nca,
+            Engine::Fast,
+            &x0,
+            dims,
+            &ticks,
+            &[3, 2],
+            &mut Vec::new(),
+            &loss,
+        );
+        assert!(bad.is_err());
     }
 
     #[test]

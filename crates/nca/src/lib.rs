@@ -6,10 +6,12 @@
 //! - [`grow`]: Growing NCA (grow an image from one cell, keep it, regenerate it);
 //! - [`classify`]: self-classifying MNIST digits (every cell votes for its digit);
 //! - [`refine`]: the digit refiner (50 distinct local rules rewrite a digit into its template);
+//! - [`generate`]: label-conditioned digit generation (reconstruct a blurred digit, grow one
+//!   of a requested class from a seed cell);
 //! - [`attention`]: a convolutional-attention NCA trained on one long noisy trajectory;
 //! - [`tiny`]: the smallest complete cellular family, the template for a new one.
 //!
-//! **Layout.** The cellular families (grow, classify, tiny) are presets of one automaton,
+//! **Layout.** The cellular families (grow, classify, generate, tiny) are presets of one automaton,
 //! [`ca::Nca`] (perception, per-cell update MLP, fire mask, alive rule), with one training step
 //! ([`ca::train_step`]) that runs either the exact sparse CPU engine `nca-fast` or Burn
 //! autodiff ([`engine`] is the bridge between the two), and one forward runner
@@ -31,6 +33,7 @@ pub mod classify;
 pub mod device;
 pub mod engine;
 pub mod error;
+pub mod generate;
 pub mod grads;
 pub mod grow;
 pub mod init;
