@@ -42,6 +42,9 @@ pub enum Command {
     /// Digit refiner: 50 distinct local rules rewrite a digit into its class template.
     #[command(subcommand)]
     Refine(crate::cmd::refine::RefineCommand),
+    /// Label-conditioned digit generation: reconstruct a blurred digit, grow one on request.
+    #[command(subcommand)]
+    Generate(crate::cmd::generate::GenerateCommand),
     /// Convolutional-attention NCA trained on one long noisy trajectory.
     #[command(subcommand)]
     Attention(crate::cmd::attention::AttentionCommand),

@@ -4,6 +4,7 @@ pub mod attention;
 mod checkpoint;
 mod classify;
 mod data;
+pub mod generate;
 pub mod grow;
 mod life;
 pub mod onnx;
@@ -28,6 +29,7 @@ pub fn run(cli: Cli) -> CmdResult {
         Command::Classify(c) => classify::run(c),
         Command::Grow(c) => grow::run(c),
         Command::Refine(c) => refine::run(c),
+        Command::Generate(c) => generate::run(c),
         Command::Attention(c) => attention::run(c),
         Command::Tiny(c) => tiny::run(c),
         Command::Serve(a) => web::serve(a),

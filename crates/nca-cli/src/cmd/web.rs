@@ -64,6 +64,11 @@ pub enum WebCommand {
 }
 
 /// Runs `nca web ...`.
+/// A checkpoint shipped in `models/` and embedded in the binary, by file name.
+pub fn embedded_model(name: &str) -> Option<&'static [u8]> {
+    MODELS.iter().find(|(n, _)| *n == name).map(|(_, b)| *b)
+}
+
 pub fn run(c: WebCommand) -> CmdResult {
     match c {
         WebCommand::Build { out, data, force } => build(&out, data.as_deref(), force),

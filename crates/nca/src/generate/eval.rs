@@ -49,7 +49,7 @@ pub fn generate(
     images: &[f32],
     [h, w]: [usize; 2],
     rng: &mut StdRng,
-    mut frames: Option<&mut Vec<Vec<f32>>>,
+    frames: Option<&mut Vec<Vec<f32>>>,
 ) -> Result<Vec<f32>> {
     let hw = h * w;
     let per = (cfg.channels + cfg.embed) * hw;
@@ -57,7 +57,7 @@ pub fn generate(
     let runner = Runner::new(&model.nca);
     let dims = [labels.len(), h, w];
     let clamp = |v: Vec<f32>| v.into_iter().map(|p| p.clamp(0.0, 1.0)).collect::<Vec<_>>();
-    if let Some(f) = frames.as_deref_mut() {
+    if let Some(f) = frames {
         f.push(clamp(channel0(&x, per, hw)));
         for _ in 0..cfg.ticks {
             runner.run(&mut x, dims, 1, rng)?;

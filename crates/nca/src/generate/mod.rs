@@ -139,7 +139,7 @@ impl GenerateConfig {
         if !(self.fire_rate > 0.0 && self.fire_rate <= 1.0) {
             return bad("fire_rate", "must be in (0, 1]");
         }
-        if self.blur == 0 || self.blur % 2 == 0 || self.blur > 27 {
+        if self.blur == 0 || self.blur.is_multiple_of(2) || self.blur > 27 {
             return bad("blur", "must be an odd side in 1..=27");
         }
         if let Some(d) = self.digit

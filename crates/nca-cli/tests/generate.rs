@@ -1,0 +1,88 @@
+//! `nca generate`: train, merge, eval and sample end to end on a few MNIST digits, and the
+//! error paths of every input the commands read.
+
+mod common;
+
+use common::{assert_fails_with, nca_data, nca_with, ok, tmp};
+
+#[test]
+fn train_eval_sample_and_their_errors() {
+    let Some(data) = nca_data("generate CLI test") else {
+        return;
+    };
+    let d = tmp("generate");
+    let run = d.join("run");
+    let r = run.to_str().unwrap();
+    let line = "generate train --steps 20 --limit 64 --batch 4 --ticks 16 --log-every 5 --out {} --data {} --json";
+    let report = ok(&nca_with(line, &[r, &data], &d));
+    assert_eq!(report["steps"], 20);
+    let ck = run.join("checkpoint/model.safetensors");
+    let c = ck.to_str().unwrap();
+    let ev = ok(&nca_with(
+        "generate eval --checkpoint {} --data {} --limit 32 --grow --per-class 2 --json",
+        &[c, &data],
+        &d,
+    ));
+    let rec = &ev["reconstruct"];
+    assert_eq!(rec["digits"], 32);
+    let black = rec["black_pixel_accuracy"].as_f64().unwrap();
+    assert!((0.7..0.95).contains(&black), "{black}");
+    assert!(rec["blurred_pixel_accuracy"].as_f64().unwrap() > black);
+    let grow = &ev["grow"];
+    for k in ["classifier_consistency", "refiner_consistency", "diversity"] {
+        let v = grow[k].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&v), "{k} {v}");
+    }
+    // The judges recognise real test digits.
+    assert!(grow["test_refiner_accuracy"].as_f64().unwrap() >= 0.7);
+
+    let png = d.join("g.png");
+    let gif = d.join("g.gif");
+    let (p, g) = (png.to_str().unwrap(), gif.to_str().unwrap());
+    let sample = "generate sample --checkpoint {} --data {} -o {} --gif {}";
+    let o = nca_with(sample, &[c, &data, p, g], &d);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(png.exists() && gif.exists());
+    assert_fails_with(&nca_with(sample, &[c, &data, p, g], &d), "already exists");
+
+    // Bad inputs: one clear line each.
+    assert_fails_with(
+        &nca_with(
+            "generate train --steps 2 --digit 12 --out {} --data {}",
+            &[r, &data],
+            &d,
+        ),
+        "digit",
+    );
+    let junk = d.join("junk.safetensors");
+    std::fs::write(&junk, b"not a checkpoint").unwrap();
+    let j = junk.to_str().unwrap();
+    assert_fails_with(
+        &nca_with("generate eval --checkpoint {} --data {}", &[j, &data], &d),
+        "junk",
+    );
+    let classify = common::repo_root().join("models/classify-mnist.safetensors");
+    let k = classify.to_str().unwrap();
+    assert_fails_with(
+        &nca_with("generate eval --checkpoint {} --data {}", &[k, &data], &d),
+        "classify",
+    );
+    let ten = [c; 10];
+    let mut args = vec!["generate", "merge"];
+    args.extend(ten.iter().take(9));
+    assert_fails_with(&common::nca(&args, &d), "10");
+    let merged = d.join("m.safetensors");
+    args.push(c);
+    args.extend(["-o", merged.to_str().unwrap()]);
+    let o = common::nca(&args, &d);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_fails_with(
+        &nca_with(
+            "generate train --steps 2 --init {} --out {} --data {}",
+            &[j, d.join("r2").to_str().unwrap(), &data],
+            &d,
+        ),
+        "junk",
+    );
+    let _ = std::fs::remove_dir_all(&d);
+}
