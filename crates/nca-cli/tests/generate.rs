@@ -76,6 +76,11 @@ fn train_eval_sample_and_their_errors() {
     args.extend(["-o", merged.to_str().unwrap()]);
     let o = common::nca(&args, &d);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // Unified fine-tuning starts from the merged weights.
+    let m = merged.to_str().unwrap();
+    let r3 = d.join("r3");
+    let line = "generate train --steps 2 --limit 16 --batch 2 --ticks 4 --init {} --out {} --data {} --json";
+    ok(&nca_with(line, &[m, r3.to_str().unwrap(), &data], &d));
     assert_fails_with(
         &nca_with(
             "generate train --steps 2 --init {} --out {} --data {}",

@@ -204,6 +204,22 @@ impl GenerateModel {
         }
     }
 
+    /// The same weights as fresh trainable parameters on `device` (e.g. loaded weights to train
+    /// on an autodiff device).
+    pub fn copy_on(&self, device: &Device) -> Self {
+        let mut nca = Nca::new(
+            self.nca.cfg.clone(),
+            device,
+            &mut rand::SeedableRng::seed_from_u64(0),
+        );
+        nca = set_params(nca, &self.nca.params());
+        let rows = TensorData::new(self.embedding_values(), self.embedding.val().dims());
+        Self {
+            nca,
+            embedding: Param::from_tensor(Tensor::from_data(rows, device)),
+        }
+    }
+
     /// The embedding rows, row-major `[10, embed]`.
     pub fn embedding_values(&self) -> Vec<f32> {
         self.embedding
@@ -333,7 +349,7 @@ impl Task for GenerateTask {
 
     fn init_model(&self, device: &Device, rng: &mut StdRng) -> GenerateModel {
         match &self.init {
-            Some(m) => m.clone().to_device(device),
+            Some(m) => m.copy_on(device),
             None => GenerateModel::new(&self.cfg, device, rng),
         }
     }
