@@ -242,26 +242,20 @@ fn train(a: TrainCmd) -> CmdResult {
     if let Some(n) = a.limit {
         split = split.truncated(n)?;
     }
-    let mut cfg = GenerateConfig {
+    // Fine-tuning keeps the loaded model's architecture; the task settings come from the flags.
+    let (init, base) = match &a.init {
+        Some(p) => {
+            let (m, c, _) = load_checkpoint(p, &burn::tensor::Device::flex())?;
+            (Some(m), c)
+        }
+        None => (None, GenerateConfig::default()),
+    };
+    let cfg = GenerateConfig {
         mode: a.mode,
         digit: a.digit,
         batch: a.batch,
         ticks: a.ticks,
-        ..GenerateConfig::default()
-    };
-    let init = match &a.init {
-        Some(p) => {
-            let (m, c, _) = load_checkpoint(p, &burn::tensor::Device::flex())?;
-            cfg = GenerateConfig {
-                mode: a.mode,
-                digit: a.digit,
-                batch: a.batch,
-                ticks: a.ticks,
-                ..c
-            };
-            Some(m)
-        }
-        None => None,
+        ..base
     };
     let mut task = GenerateTask::new(cfg, Arc::new(split))?;
     task.engine = engine;

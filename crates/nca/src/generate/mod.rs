@@ -467,14 +467,10 @@ pub fn merge(models: &[GenerateModel]) -> Result<GenerateModel> {
         ));
     }
     let n = models.len() as f32;
-    let sum = |get: &dyn Fn(&GenerateModel) -> Vec<f32>| -> Vec<Vec<f32>> {
-        models.iter().map(get).collect()
-    };
     let mut merged = models[0].clone();
-    let params: Vec<nca_fast::NcaParams> = models.iter().map(|m| m.nca.params()).collect();
     let mut avg = nca_fast::NcaParams::zeros(&models[0].nca.cfg.spec());
-    for p in &params {
-        avg.add_assign(p);
+    for m in models {
+        avg.add_assign(&m.nca.params());
     }
     let scale = |v: &mut Vec<f32>| v.iter_mut().for_each(|x| *x /= n);
     avg.layers.iter_mut().for_each(|(w, b)| {
@@ -482,10 +478,11 @@ pub fn merge(models: &[GenerateModel]) -> Result<GenerateModel> {
         scale(b);
     });
     merged.nca = set_params(merged.nca, &avg);
-    let rows = sum(&|m| m.embedding_values());
-    let e = rows[0].len() / CLASSES;
-    let table: Vec<f32> = (0..CLASSES)
-        .flat_map(|d| rows[d][d * e..(d + 1) * e].to_vec())
+    let e = merged.embedding.val().dims()[1];
+    let table: Vec<f32> = models
+        .iter()
+        .enumerate()
+        .flat_map(|(d, m)| m.embedding_values()[d * e..(d + 1) * e].to_vec())
         .collect();
     let device = merged.embedding.val().device();
     merged.embedding = Param::from_tensor(Tensor::from_data(
