@@ -17,6 +17,33 @@ function status(msg, isError = false) {
   if (isError) console.warn(msg);
 }
 
+// The control groups that every panel repeats, written once here. In index.html a
+// `<div class="controls">` inside `<section id="panel-P">` asks for them by attributes, and gets
+// them in this order before what it already holds:
+//   data-buttons="act:label|act"      <button data-act="act">label</button>, the label the act when omitted
+//   data-tools="value:label|value"    radio inputs name="P-tool" with those values, the first checked
+//   data-range="NAME min max step value [unit]"
+//                                     <label>NAME <input type="range" id="P-NAME" ...></label>; with a
+//                                     unit, also the value shown in <span id="P-NAME-v"> and the unit
+function expandControls() {
+  const pairs = (s) => s.split('|').map((p) => { const [k, ...l] = p.split(':'); return [k, l.length ? l.join(':') : k]; });
+  for (const el of document.querySelectorAll('.controls[data-buttons], .controls[data-tools], .controls[data-range]')) {
+    const p = el.closest('section').id.replace(/^panel-/, ''), d = el.dataset, html = [];
+    if (d.buttons) for (const [act, label] of pairs(d.buttons)) html.push(`<button data-act="${act}">${label}</button>`);
+    if (d.tools) {
+      pairs(d.tools).forEach(([value, label], i) =>
+        html.push(`<label><input type="radio" name="${p}-tool" value="${value}"${i ? '' : ' checked'}> ${label}</label>`));
+    }
+    if (d.range) {
+      const [name, min, max, step, value, ...unit] = d.range.split(' ');
+      const shown = unit.length ? ` <span id="${p}-${name}-v">${value}</span> ${unit.join(' ')}` : '';
+      html.push(`<label>${name} <input type="range" id="${p}-${name}" min="${min}" max="${max}" step="${step}" value="${value}">${shown}</label>`);
+    }
+    el.insertAdjacentHTML('afterbegin', html.join('\n'));
+  }
+}
+expandControls();
+
 // Play/pause, reset and other buttons of a panel, by their data-act names.
 function buttons(panelId, handlers) {
   for (const b of document.querySelectorAll(`#${panelId} button[data-act]`)) {
