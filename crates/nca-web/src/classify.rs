@@ -1,12 +1,10 @@
 //! The self-classifying digits panel: a 28x28 digit drawn (or loaded) into channel 0, every
 //! alive cell coloured by its vote.
 
-use std::cell::RefCell;
-
 use nca_models::classify::{TAB10, fresh_state, mutate_state};
 use nca_models::{ClassifyModel, Stepper};
 
-use crate::{err, floats, status};
+use crate::{floats, status};
 
 struct Panel {
     model: ClassifyModel,
@@ -15,50 +13,26 @@ struct Panel {
     counts: Vec<u32>,
 }
 
-thread_local! {
-    static PANEL: RefCell<Option<Panel>> = const { RefCell::new(None) };
-}
-
 const SIDE: usize = 28;
 
-fn with<T>(f: impl FnOnce(&mut Panel) -> Result<T, String>) -> Result<T, String> {
-    PANEL.with(|p| match p.borrow_mut().as_mut() {
-        Some(p) => f(p),
-        None => err("classify: no model loaded"),
-    })
+impl Panel {
+    /// The panel of `model`, its grid empty.
+    fn new(model: ClassifyModel) -> Result<Self, String> {
+        let empty = vec![0.0; model.cfg.channels * SIDE * SIDE];
+        let stepper = crate::stepper(&model.spec, &model.params, empty, SIDE, model.cfg.fire_rate)?;
+        let classes = model.cfg.classes;
+        Ok(Panel {
+            model,
+            stepper,
+            rgba: vec![0; 4 * SIDE * SIDE],
+            counts: vec![0; classes + 1],
+        })
+    }
 }
 
-/// Loads a `classify` checkpoint from `len` bytes at `ptr`; the grid starts empty.
-///
-/// # Safety
-/// `ptr..ptr+len` must be readable.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn classify_load(ptr: *const u8, len: usize) -> i32 {
-    // SAFETY: forwarded from the caller.
-    let bytes = unsafe { crate::bytes(ptr, len) };
-    status((|| -> Result<(), String> {
-        let model = ClassifyModel::from_bytes(bytes).map_err(|e| e.to_string())?;
-        let c = model.cfg.channels;
-        let stepper = Stepper::new(
-            model.spec.clone(),
-            model.params.clone(),
-            vec![0.0; c * SIDE * SIDE],
-            [1, SIDE, SIDE],
-            model.cfg.fire_rate,
-            0,
-        )
-        .map_err(|e| e.to_string())?;
-        let classes = model.cfg.classes;
-        PANEL.with(|p| {
-            *p.borrow_mut() = Some(Panel {
-                model,
-                stepper,
-                rgba: vec![0; 4 * SIDE * SIDE],
-                counts: vec![0; classes + 1],
-            })
-        });
-        Ok(())
-    })())
+panel_slot! {
+    /// Loads a `classify` checkpoint from `len` bytes at `ptr`; the grid starts empty.
+    classify_load(ClassifyModel::from_bytes, Panel::new) -> Panel, "classify: no model loaded"
 }
 
 /// Starts over: the 784 pixels at `pixels` as a fresh digit (hidden and vote channels zero), the
@@ -93,31 +67,13 @@ pub unsafe extern "C" fn classify_set_pixels(pixels: *const f32) -> i32 {
     }))
 }
 
-/// Runs `n` ticks.
-#[unsafe(no_mangle)]
-pub extern "C" fn classify_tick(n: u32) -> i32 {
-    status(with(|p| {
-        p.stepper.run(n as usize).map_err(|e| e.to_string())
-    }))
-}
-
-/// Ticks run since the last reset.
-#[unsafe(no_mangle)]
-pub extern "C" fn classify_ticks() -> f64 {
-    with(|p| Ok(p.stepper.ticks as f64)).unwrap_or(0.0)
-}
-
-/// Pointer to the state `[C, 28, 28]` (f32), valid until the next call.
-#[unsafe(no_mangle)]
-pub extern "C" fn classify_state_ptr() -> *const f32 {
-    with(|p| Ok(p.stepper.state.as_ptr())).unwrap_or(std::ptr::null())
-}
-
-/// Number of f32 values in the state.
-#[unsafe(no_mangle)]
-pub extern "C" fn classify_state_len() -> usize {
-    with(|p| Ok(p.stepper.state.len())).unwrap_or(0)
-}
+stepper_exports!(
+    classify_tick,
+    classify_ticks,
+    classify_state_ptr,
+    classify_state_len,
+    "[C, 28, 28]"
+);
 
 /// Draws the frame (28x28 RGBA: alive cells in their vote's colour, shaded by the pixel's
 /// grey value; dead cells white) and counts the votes; returns the RGBA pointer.

@@ -1,11 +1,9 @@
 //! The growing NCA panel: a pattern grows from a seed planted by a click; cuts are discs.
 
-use std::cell::RefCell;
-
 use nca_models::grow::{damage_circle, plant_seed, render_rgba};
 use nca_models::{GrowModel, Stepper};
 
-use crate::{err, status};
+use crate::status;
 
 struct Panel {
     model: GrowModel,
@@ -13,46 +11,23 @@ struct Panel {
     rgba: Vec<u8>,
 }
 
-thread_local! {
-    static PANEL: RefCell<Option<Panel>> = const { RefCell::new(None) };
-}
-
-fn with<T>(f: impl FnOnce(&mut Panel) -> Result<T, String>) -> Result<T, String> {
-    PANEL.with(|p| match p.borrow_mut().as_mut() {
-        Some(p) => f(p),
-        None => err("grow: no model loaded"),
-    })
-}
-
-/// Loads a `grow` checkpoint from `len` bytes at `ptr`; the grid starts from the centre seed.
-///
-/// # Safety
-/// `ptr..ptr+len` must be readable.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn grow_load(ptr: *const u8, len: usize) -> i32 {
-    // SAFETY: forwarded from the caller.
-    let bytes = unsafe { crate::bytes(ptr, len) };
-    status((|| -> Result<(), String> {
-        let model = GrowModel::from_bytes(bytes).map_err(|e| e.to_string())?;
+impl Panel {
+    /// The panel of `model`, its grid holding the centre seed.
+    fn new(model: GrowModel) -> Result<Self, String> {
         let s = model.side();
-        let stepper = Stepper::new(
-            model.spec.clone(),
-            model.params.clone(),
-            model.seed_state(),
-            [1, s, s],
-            model.cfg().fire_rate,
-            0,
-        )
-        .map_err(|e| e.to_string())?;
-        PANEL.with(|p| {
-            *p.borrow_mut() = Some(Panel {
-                model,
-                stepper,
-                rgba: vec![0; 4 * s * s],
-            })
-        });
-        Ok(())
-    })())
+        let (seed, rate) = (model.seed_state(), model.cfg().fire_rate);
+        let stepper = crate::stepper(&model.spec, &model.params, seed, s, rate)?;
+        Ok(Panel {
+            model,
+            stepper,
+            rgba: vec![0; 4 * s * s],
+        })
+    }
+}
+
+panel_slot! {
+    /// Loads a `grow` checkpoint from `len` bytes at `ptr`; the grid starts from the centre seed.
+    grow_load(GrowModel::from_bytes, Panel::new) -> Panel, "grow: no model loaded"
 }
 
 /// Grid side in cells (0 when no model is loaded).
@@ -96,31 +71,13 @@ pub extern "C" fn grow_cut(x: f32, y: f32, r: f32) -> i32 {
     }))
 }
 
-/// Runs `n` ticks.
-#[unsafe(no_mangle)]
-pub extern "C" fn grow_tick(n: u32) -> i32 {
-    status(with(|p| {
-        p.stepper.run(n as usize).map_err(|e| e.to_string())
-    }))
-}
-
-/// Ticks run since the last reset.
-#[unsafe(no_mangle)]
-pub extern "C" fn grow_ticks() -> f64 {
-    with(|p| Ok(p.stepper.ticks as f64)).unwrap_or(0.0)
-}
-
-/// Pointer to the state `[C, side, side]` (f32), valid until the next call.
-#[unsafe(no_mangle)]
-pub extern "C" fn grow_state_ptr() -> *const f32 {
-    with(|p| Ok(p.stepper.state.as_ptr())).unwrap_or(std::ptr::null())
-}
-
-/// Number of f32 values in the state.
-#[unsafe(no_mangle)]
-pub extern "C" fn grow_state_len() -> usize {
-    with(|p| Ok(p.stepper.state.len())).unwrap_or(0)
-}
+stepper_exports!(
+    grow_tick,
+    grow_ticks,
+    grow_state_ptr,
+    grow_state_len,
+    "[C, side, side]"
+);
 
 /// Draws the frame (side x side RGBA over white, as `nca grow animate`); returns its pointer.
 #[unsafe(no_mangle)]

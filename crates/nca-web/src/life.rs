@@ -1,7 +1,5 @@
 //! The Game of Life panel: any Life-like rule, built-in patterns, cells toggled by clicks.
 
-use std::cell::RefCell;
-
 use nca_life::{Grid, Pattern, Rule, Topology, pattern_names};
 
 use crate::{err, set_text, status};
@@ -13,16 +11,7 @@ struct Panel {
     generation: u64,
 }
 
-thread_local! {
-    static PANEL: RefCell<Option<Panel>> = const { RefCell::new(None) };
-}
-
-fn with<T>(f: impl FnOnce(&mut Panel) -> Result<T, String>) -> Result<T, String> {
-    PANEL.with(|p| match p.borrow_mut().as_mut() {
-        Some(p) => f(p),
-        None => err("life: no grid (call life_new first)"),
-    })
-}
+panel_slot!(Panel, "life: no grid (call life_new first)");
 
 fn text_arg(ptr: *const u8, len: usize) -> Result<String, String> {
     // SAFETY: the loader passes a buffer it allocated and filled.
@@ -40,14 +29,12 @@ pub extern "C" fn life_new(w: u32, h: u32, torus: u32) -> i32 {
             Topology::Bounded
         };
         let grid = Grid::new(w as usize, h as usize, topology).map_err(|e| e.to_string())?;
-        let rule = PANEL.with(|p| p.borrow().as_ref().map(|p| p.rule));
-        PANEL.with(|p| {
-            *p.borrow_mut() = Some(Panel {
-                next: grid.clone(),
-                grid,
-                rule: rule.unwrap_or_else(Rule::life),
-                generation: 0,
-            })
+        let rule = with(|p| Ok(p.rule)).unwrap_or_else(|_| Rule::life());
+        install(Panel {
+            next: grid.clone(),
+            grid,
+            rule,
+            generation: 0,
         });
         Ok(())
     })())

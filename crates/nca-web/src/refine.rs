@@ -1,8 +1,6 @@
 //! The refiner panel: a drawing becomes an MNIST-like digit (crop, square, 20x20, centre of
 //! mass), fifty rules rewrite it, and each image gets a verdict.
 
-use std::cell::RefCell;
-
 use nca_models::RefineModel;
 use nca_models::digit::digit_from_rgba8;
 use nca_models::refine::verdict;
@@ -17,38 +15,22 @@ struct Panel {
     verdict: Vec<f32>,
 }
 
-thread_local! {
-    static PANEL: RefCell<Option<Panel>> = const { RefCell::new(None) };
-}
-
-fn with<T>(f: impl FnOnce(&mut Panel) -> Result<T, String>) -> Result<T, String> {
-    PANEL.with(|p| match p.borrow_mut().as_mut() {
-        Some(p) => f(p),
-        None => err("refine: no model loaded"),
-    })
-}
-
-/// Loads a `refine` checkpoint from `len` bytes at `ptr`.
-///
-/// # Safety
-/// `ptr..ptr+len` must be readable.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn refine_load(ptr: *const u8, len: usize) -> i32 {
-    // SAFETY: forwarded from the caller.
-    let bytes = unsafe { crate::bytes(ptr, len) };
-    status((|| -> Result<(), String> {
-        let model = RefineModel::from_bytes(bytes).map_err(|e| e.to_string())?;
+impl Panel {
+    /// The panel of `model`, with nothing run yet.
+    fn new(model: RefineModel) -> Result<Self, String> {
         let s = model.templates.side;
-        PANEL.with(|p| {
-            *p.borrow_mut() = Some(Panel {
-                model,
-                images: Vec::new(),
-                rgba: vec![0; 4 * s * s],
-                verdict: Vec::new(),
-            })
-        });
-        Ok(())
-    })())
+        Ok(Panel {
+            model,
+            images: Vec::new(),
+            rgba: vec![0; 4 * s * s],
+            verdict: Vec::new(),
+        })
+    }
+}
+
+panel_slot! {
+    /// Loads a `refine` checkpoint from `len` bytes at `ptr`.
+    refine_load(RefineModel::from_bytes, Panel::new) -> Panel, "refine: no model loaded"
 }
 
 /// Number of steps (blocks) of the loaded model.
@@ -104,46 +86,46 @@ fn run(p: &mut Panel, pixels: Vec<f32>) -> Result<(), String> {
     Ok(())
 }
 
+/// `f(panel, t)` when image `t` exists, else (or with no model loaded) null.
+fn of_image<T>(t: u32, f: impl FnOnce(&mut Panel, usize) -> *const T) -> *const T {
+    let t = t as usize;
+    with(|p| {
+        Ok(if t < p.images.len() {
+            f(p, t)
+        } else {
+            std::ptr::null()
+        })
+    })
+    .unwrap_or(std::ptr::null())
+}
+
 /// Pointer to image `t` (0 = the input, `t` = after step t) as f32, or null.
 #[unsafe(no_mangle)]
 pub extern "C" fn refine_image_ptr(t: u32) -> *const f32 {
-    with(|p| {
-        Ok(p.images
-            .get(t as usize)
-            .map_or(std::ptr::null(), |i| i.as_ptr()))
-    })
-    .unwrap_or(std::ptr::null())
+    of_image(t, |p, t| p.images[t].as_ptr())
 }
 
 /// Draws image `t` (grey, white ink on black) as RGBA; returns its pointer or null.
 #[unsafe(no_mangle)]
 pub extern "C" fn refine_render(t: u32) -> *const u8 {
-    with(|p| {
-        let Some(img) = p.images.get(t as usize) else {
-            return Ok(std::ptr::null());
-        };
-        for (i, v) in img.iter().enumerate() {
+    of_image(t, |p, t| {
+        for (i, v) in p.images[t].iter().enumerate() {
             let g = (v.clamp(0.0, 1.0) * 255.0).round() as u8;
             p.rgba[4 * i..4 * i + 4].copy_from_slice(&[g, g, g, 255]);
         }
-        Ok(p.rgba.as_ptr())
+        p.rgba.as_ptr()
     })
-    .unwrap_or(std::ptr::null())
 }
 
 /// The verdict on image `t`: a pointer to `[digit, confidence, cosine 0..9]` as f32, or null.
 #[unsafe(no_mangle)]
 pub extern "C" fn refine_verdict(t: u32) -> *const f32 {
-    with(|p| {
-        let Some(img) = p.images.get(t as usize) else {
-            return Ok(std::ptr::null());
-        };
-        let v = verdict(img, &p.model.templates);
+    of_image(t, |p, t| {
+        let v = verdict(&p.images[t], &p.model.templates);
         p.verdict = std::iter::once(v.digit as f32)
             .chain(std::iter::once(v.confidence))
             .chain(v.cosines)
             .collect();
-        Ok(p.verdict.as_ptr())
+        p.verdict.as_ptr()
     })
-    .unwrap_or(std::ptr::null())
 }
