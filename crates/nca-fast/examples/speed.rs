@@ -127,17 +127,7 @@ fn time(
 
 fn classify(rng: &mut StdRng) {
     let (b, h, w, c, t) = (16, 28, 28, 20, 20);
-    let spec = NcaSpec {
-        channels: c,
-        perception: Perception::Learned { out: 80 },
-        perception_relu: true,
-        hidden: vec![80, 19],
-        update_channels: 1..20,
-        alive: AliveRule::Static {
-            channel: 0,
-            threshold: 0.1,
-        },
-    };
+    let spec = NcaSpec::self_classifying(c, 80, 80, 0.1);
     let params = init(&spec, rng, 0.1);
     let img = strokes(rng, b, h, w);
     let alive = img.iter().filter(|&&v| v > 0.1).count() as f64 / img.len() as f64;
@@ -165,19 +155,8 @@ fn grow(rng: &mut StdRng) {
     let identity = [0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0];
     let sobel_x = [-1.0, 0.0, 1.0, -2.0, 0.0, 2.0, -1.0, 0.0, 1.0].map(|v| v / 8.0);
     let sobel_y = [-1.0, -2.0, -1.0, 0.0, 0.0, 0.0, 1.0, 2.0, 1.0].map(|v| v / 8.0);
-    let spec = NcaSpec {
-        channels: c,
-        perception: Perception::Fixed {
-            filters: vec![identity, sobel_x, sobel_y],
-        },
-        perception_relu: false,
-        hidden: vec![128, 16],
-        update_channels: 0..16,
-        alive: AliveRule::MaxPool {
-            channel: 3,
-            threshold: 0.1,
-        },
-    };
+    let filters = vec![identity, sobel_x, sobel_y];
+    let spec = NcaSpec::growing(c, Perception::Fixed { filters }, 128, 0.1);
     let params = init(&spec, rng, 0.01);
     // A 40x40 alive blob in the middle: RGB random, alpha and hidden channels 1.
     let mut x0 = vec![0.0; b * c * h * w];

@@ -83,6 +83,27 @@
 
 #![warn(missing_docs)]
 
+/// Defines an error type that is a one-line message: `pub struct $name(pub String)`, shown as
+/// the message, with `Clone`, `Debug`, `PartialEq`, `Eq` and [`std::error::Error`]. The
+/// attributes given before the name (its doc comment) go on the struct. Used for
+/// [`ShapeError`] here and for `nca_models::ModelError`.
+#[macro_export]
+macro_rules! message_error {
+    ($(#[$attr:meta])* $name:ident) => {
+        $(#[$attr])*
+        #[derive(Clone, Debug, PartialEq, Eq)]
+        pub struct $name(pub String);
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl std::error::Error for $name {}
+    };
+}
+
 mod backward;
 mod engine;
 mod forward;

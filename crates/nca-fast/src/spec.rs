@@ -1,20 +1,12 @@
 //! The model description ([`NcaSpec`]), its parameters ([`NcaParams`]) and the shape checks that
 //! tie the two together.
 
-use std::fmt;
 use std::ops::Range;
 
-/// A shape or configuration mismatch, with a message naming the offending tensor.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ShapeError(pub String);
-
-impl fmt::Display for ShapeError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
+crate::message_error! {
+    /// A shape or configuration mismatch, with a message naming the offending tensor.
+    ShapeError
 }
-
-impl std::error::Error for ShapeError {}
 
 /// Shorthand for building an `Err(ShapeError)` from a format string.
 macro_rules! shape_err {
@@ -95,6 +87,48 @@ pub struct NcaSpec {
 }
 
 impl NcaSpec {
+    /// The self-classifying MNIST architecture: `channels` state channels of which channel 0 is
+    /// the read-only pixel, a learned perception of width `perception_out` with ReLU, an MLP of
+    /// one hidden layer of width `hidden` writing channels `1..channels`, and a cell alive while
+    /// its pixel is above `threshold`.
+    pub fn self_classifying(
+        channels: usize,
+        perception_out: usize,
+        hidden: usize,
+        threshold: f32,
+    ) -> Self {
+        NcaSpec {
+            channels,
+            perception: Perception::Learned {
+                out: perception_out,
+            },
+            perception_relu: true,
+            hidden: vec![hidden, channels - 1],
+            update_channels: 1..channels,
+            alive: AliveRule::Static {
+                channel: 0,
+                threshold,
+            },
+        }
+    }
+
+    /// The growing-NCA architecture: `channels` state channels seen through `perception`
+    /// (no ReLU), an MLP of one hidden layer of width `hidden` writing every channel, and a cell
+    /// alive while the largest alpha (channel 3) in its 3x3 neighbourhood is above `threshold`.
+    pub fn growing(channels: usize, perception: Perception, hidden: usize, threshold: f32) -> Self {
+        NcaSpec {
+            channels,
+            perception,
+            perception_relu: false,
+            hidden: vec![hidden, channels],
+            update_channels: 0..channels,
+            alive: AliveRule::MaxPool {
+                channel: 3,
+                threshold,
+            },
+        }
+    }
+
     /// Width of the perception output, i.e. the MLP's input width (`C*K` or `P`).
     pub fn features(&self) -> usize {
         match &self.perception {

@@ -3,33 +3,19 @@
 use nca_fast::*;
 
 fn classify_spec() -> NcaSpec {
-    NcaSpec {
-        channels: 4,
-        perception: Perception::Learned { out: 6 },
-        perception_relu: true,
-        hidden: vec![8, 3],
-        update_channels: 1..4,
-        alive: AliveRule::Static {
-            channel: 0,
-            threshold: 0.1,
-        },
-    }
+    NcaSpec::self_classifying(4, 6, 8, 0.1)
 }
 
 fn grow_spec() -> NcaSpec {
-    NcaSpec {
-        channels: 4,
-        perception: Perception::Fixed {
-            filters: vec![[0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0]],
+    let identity = [0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0];
+    NcaSpec::growing(
+        4,
+        Perception::Fixed {
+            filters: vec![identity],
         },
-        perception_relu: false,
-        hidden: vec![8, 4],
-        update_channels: 0..4,
-        alive: AliveRule::MaxPool {
-            channel: 3,
-            threshold: 0.1,
-        },
-    }
+        8,
+        0.1,
+    )
 }
 
 /// A tiny deterministic generator (xorshift), enough for masks.

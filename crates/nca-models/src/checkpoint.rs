@@ -68,6 +68,27 @@ impl<'a> Checkpoint<'a> {
         })
     }
 
+    /// Parses the bytes of a checkpoint file of `family`.
+    pub(crate) fn open(bytes: &'a [u8], family: &str) -> Result<Self> {
+        let ck = Self::parse(bytes)?;
+        ck.expect_family(family)?;
+        Ok(ck)
+    }
+
+    /// Parses the bytes of a checkpoint file of `family` whose task metadata is a configuration
+    /// `T` (named `what` in errors), and reads that, checked by `validate`.
+    pub(crate) fn open_with_config<T: serde::de::DeserializeOwned>(
+        bytes: &'a [u8],
+        family: &str,
+        what: &str,
+        validate: fn(&T) -> Result<()>,
+    ) -> Result<(Self, T)> {
+        let ck = Self::open(bytes, family)?;
+        let cfg: T = from_json(ck.task(), what)?;
+        validate(&cfg)?;
+        Ok((ck, cfg))
+    }
+
     /// Fails unless the checkpoint is of `family`.
     pub fn expect_family(&self, family: &str) -> Result<()> {
         if self.family != family {
@@ -86,6 +107,16 @@ impl<'a> Checkpoint<'a> {
             .get("task")
             .cloned()
             .unwrap_or(self.config.clone())
+    }
+
+    /// Field `key` of the task object as `T` (named `what` in errors; a missing field reads as
+    /// null).
+    pub(crate) fn task_field<T: serde::de::DeserializeOwned>(
+        &self,
+        key: &str,
+        what: &str,
+    ) -> Result<T> {
+        from_json(self.task().get(key).cloned().unwrap_or_default(), what)
     }
 
     /// Whether a tensor of that name exists.
@@ -149,10 +180,7 @@ impl<'a> Checkpoint<'a> {
 }
 
 /// Parses `value` (a config object) as `T`, with one clear line on failure.
-pub(crate) fn from_json<T: serde::de::DeserializeOwned>(
-    value: serde_json::Value,
-    what: &str,
-) -> Result<T> {
+fn from_json<T: serde::de::DeserializeOwned>(value: serde_json::Value, what: &str) -> Result<T> {
     match serde_json::from_value(value) {
         Ok(v) => Ok(v),
         Err(e) => bail!("malformed {what} ({e})"),

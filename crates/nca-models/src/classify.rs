@@ -1,11 +1,11 @@
 //! Self-classifying MNIST digits (Randazzo et al., Distill 2020): the configuration as `nca`
 //! stores it, the engine spec, the tick masks, state edits (fresh digit, mutation) and votes.
 
-use nca_fast::{AliveRule, NcaParams, NcaSpec, Perception, TickMasks};
+use nca_fast::{NcaParams, NcaSpec, TickMasks};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::checkpoint::{Checkpoint, from_json};
+use crate::checkpoint::Checkpoint;
 use crate::error::{Result, bail};
 use crate::masks::{fire_mask, gaussian_values};
 
@@ -139,17 +139,7 @@ impl ClassifyConfig {
 
 /// The engine's description of the self-classifier.
 pub fn engine_spec(cfg: &ClassifyConfig) -> NcaSpec {
-    NcaSpec {
-        channels: cfg.channels,
-        perception: Perception::Learned { out: cfg.hidden },
-        perception_relu: true,
-        hidden: vec![cfg.hidden, cfg.update_channels()],
-        update_channels: 1..cfg.channels,
-        alive: AliveRule::Static {
-            channel: 0,
-            threshold: cfg.alive_threshold,
-        },
-    }
+    NcaSpec::self_classifying(cfg.channels, cfg.hidden, cfg.hidden, cfg.alive_threshold)
 }
 
 /// The training ticks' fire masks and noise, in the order `nca`'s `classify::task::draw_ticks`
@@ -219,10 +209,12 @@ pub struct ClassifyModel {
 impl ClassifyModel {
     /// Reads a `classify` checkpoint's bytes.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
-        let ck = Checkpoint::parse(bytes)?;
-        ck.expect_family(FAMILY)?;
-        let cfg: ClassifyConfig = from_json(ck.task(), "classify config")?;
-        cfg.validate()?;
+        let (ck, cfg) = Checkpoint::open_with_config(
+            bytes,
+            FAMILY,
+            "classify config",
+            ClassifyConfig::validate,
+        )?;
         let (c, h, u) = (cfg.channels, cfg.hidden, cfg.update_channels());
         let params = NcaParams {
             perception: Some(ck.conv("perception", [h, c, 3, 3])?),

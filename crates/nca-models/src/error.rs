@@ -1,18 +1,9 @@
 //! The crate's one error type: a one-line message.
 
-use std::fmt;
-
-/// Why a checkpoint could not be read or a model could not run. The message is one line.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ModelError(pub String);
-
-impl fmt::Display for ModelError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
+nca_fast::message_error! {
+    /// Why a checkpoint could not be read or a model could not run. The message is one line.
+    ModelError
 }
-
-impl std::error::Error for ModelError {}
 
 impl From<nca_fast::ShapeError> for ModelError {
     fn from(e: nca_fast::ShapeError) -> Self {

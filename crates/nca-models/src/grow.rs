@@ -1,10 +1,10 @@
 //! Growing, persistent and regenerating NCA (Mordvintsev et al., Distill 2020): the
 //! configuration as `nca` stores it, the engine spec, the seed, circular cuts, and a loaded model.
 
-use nca_fast::{AliveRule, NcaParams, NcaSpec, Perception};
+use nca_fast::{NcaParams, NcaSpec, Perception};
 use serde::{Deserialize, Serialize};
 
-use crate::checkpoint::{Checkpoint, from_json};
+use crate::checkpoint::Checkpoint;
 use crate::error::{Result, bail};
 
 /// The family name in checkpoints.
@@ -179,24 +179,15 @@ pub struct GrowTarget {
 
 /// The engine's description of a growing NCA.
 pub fn engine_spec(cfg: &GrowConfig) -> NcaSpec {
-    NcaSpec {
-        channels: cfg.channels,
-        perception: match cfg.perception {
-            PerceptionKind::Learned => Perception::Learned {
-                out: cfg.features(),
-            },
-            k => Perception::Fixed {
-                filters: k.filters(),
-            },
+    let perception = match cfg.perception {
+        PerceptionKind::Learned => Perception::Learned {
+            out: cfg.features(),
         },
-        perception_relu: false,
-        hidden: vec![cfg.hidden, cfg.channels],
-        update_channels: 0..cfg.channels,
-        alive: AliveRule::MaxPool {
-            channel: 3,
-            threshold: cfg.alive_threshold,
+        k => Perception::Fixed {
+            filters: k.filters(),
         },
-    }
+    };
+    NcaSpec::growing(cfg.channels, perception, cfg.hidden, cfg.alive_threshold)
 }
 
 /// The seed: all zeros but one cell at the centre whose alpha and hidden channels are 1
@@ -290,17 +281,9 @@ pub struct GrowModel {
 impl GrowModel {
     /// Reads a `grow` checkpoint's bytes.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
-        let ck = Checkpoint::parse(bytes)?;
-        ck.expect_family(FAMILY)?;
-        let task = ck.task();
-        let train: GrowTrainConfig = from_json(
-            task.get("train").cloned().unwrap_or_default(),
-            "grow config",
-        )?;
-        let target: GrowTarget = from_json(
-            task.get("target").cloned().unwrap_or_default(),
-            "or missing target",
-        )?;
+        let ck = Checkpoint::open(bytes, FAMILY)?;
+        let train: GrowTrainConfig = ck.task_field("train", "grow config")?;
+        let target: GrowTarget = ck.task_field("target", "or missing target")?;
         if target.side == 0 {
             bail!("target side is 0");
         }

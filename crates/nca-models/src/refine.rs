@@ -4,7 +4,7 @@
 use nca_fast::{StackBlock, StackParams, StackSpec};
 use serde::{Deserialize, Serialize};
 
-use crate::checkpoint::{Checkpoint, from_json};
+use crate::checkpoint::Checkpoint;
 use crate::error::{Result, bail};
 
 /// The family name in checkpoints.
@@ -214,10 +214,8 @@ pub struct RefineModel {
 impl RefineModel {
     /// Reads a `refine` checkpoint's bytes (f32 or f16 weights).
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
-        let ck = Checkpoint::parse(bytes)?;
-        ck.expect_family(FAMILY)?;
-        let cfg: RefineConfig = from_json(ck.task(), "refine config")?;
-        cfg.validate()?;
+        let (ck, cfg) =
+            Checkpoint::open_with_config(bytes, FAMILY, "refine config", RefineConfig::validate)?;
         let side = match ck.shape("templates").as_deref() {
             Some(&[10, h, w]) if h == w && h > 0 => h,
             Some(s) => bail!("templates have shape {s:?}, expected [10, H, H]"),
