@@ -119,22 +119,18 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let white = RgbImage::from_pixel(10, 10, Rgb([255, 255, 255]));
         let p = save(dir.path(), "white.png", &DynamicImage::ImageRgb8(white));
-        let e = load_digit_png(&p).unwrap_err();
-        assert!(matches!(e, DataError::NoInk { .. }), "{e}");
+        let e = assert_err!(load_digit_png(&p), DataError::NoInk { .. });
         assert!(e.to_string().contains("white.png: no ink found"), "{e}");
         let clear = RgbaImage::from_pixel(10, 10, Rgba([0, 0, 0, 0]));
         let p = save(dir.path(), "clear.png", &DynamicImage::ImageRgba8(clear));
-        assert!(matches!(load_digit_png(&p), Err(DataError::NoInk { .. })));
+        assert_err!(load_digit_png(&p), DataError::NoInk { .. });
 
         let p = dir.path().join("digit.jpg");
         std::fs::write(&p, [0xff, 0xd8, 0xff, 0xe0, 0, 0]).unwrap();
-        assert!(matches!(load_digit_png(&p), Err(DataError::NotPng { .. })));
+        assert_err!(load_digit_png(&p), DataError::NotPng { .. });
         let p = dir.path().join("zero.png");
         std::fs::write(&p, png_with_size(0, 0)).unwrap();
-        assert!(matches!(
-            load_digit_png(&p),
-            Err(DataError::EmptyImage { .. })
-        ));
+        assert_err!(load_digit_png(&p), DataError::EmptyImage { .. });
     }
 
     /// A real MNIST digit, enlarged and drawn dark on light, comes back close to the original.

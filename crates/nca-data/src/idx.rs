@@ -281,15 +281,15 @@ mod tests {
         assert!(msg.contains(&dir.path().display().to_string()));
         // A label file given where images are expected.
         let p = write(dir.path(), "l", &encode_idx_labels(&[1, 2]));
-        assert!(matches!(
+        assert_err!(
             read_idx_images(&p),
-            Err(DataError::BadMagic { found: 0x801, .. })
-        ));
+            DataError::BadMagic { found: 0x801, .. }
+        );
         let p = write(dir.path(), "i", &encode_idx_images(&images(1, 2, 2)));
-        assert!(matches!(
+        assert_err!(
             read_idx_labels(&p),
-            Err(DataError::BadMagic { found: 0x803, .. })
-        ));
+            DataError::BadMagic { found: 0x803, .. }
+        );
     }
 
     #[test]
@@ -298,44 +298,32 @@ mod tests {
         let full = encode_idx_images(&images(2, 3, 3));
 
         let p = write(dir.path(), "short", &full[..10]);
-        let e = read_idx_images(&p).unwrap_err();
-        assert!(matches!(e, DataError::ShortHeader { len: 10, .. }), "{e}");
+        assert_err!(read_idx_images(&p), DataError::ShortHeader { len: 10, .. });
         let p = write(dir.path(), "empty", &[]);
-        assert!(matches!(
-            read_idx_images(&p),
-            Err(DataError::ShortHeader { len: 0, .. })
-        ));
+        assert_err!(read_idx_images(&p), DataError::ShortHeader { len: 0, .. });
 
         let p = write(dir.path(), "trunc.gz", &gzip(&full[..full.len() - 1]));
-        let e = read_idx_images(&p).unwrap_err();
-        assert!(
-            matches!(
-                e,
-                DataError::Truncated {
-                    expected: 18,
-                    found: 17,
-                    ..
-                }
-            ),
-            "{e}"
+        assert_err!(
+            read_idx_images(&p),
+            DataError::Truncated {
+                expected: 18,
+                found: 17,
+                ..
+            }
         );
 
         let mut longer = full.clone();
         longer.extend_from_slice(b"junk");
         let p = write(dir.path(), "long", &longer);
-        let e = read_idx_images(&p).unwrap_err();
-        assert!(
-            matches!(e, DataError::TrailingBytes { extra: 4, .. }),
-            "{e}"
+        assert_err!(
+            read_idx_images(&p),
+            DataError::TrailingBytes { extra: 4, .. }
         );
 
         let mut labels = encode_idx_labels(&[1, 2, 3]);
         labels.pop();
         let p = write(dir.path(), "lt", &labels);
-        assert!(matches!(
-            read_idx_labels(&p),
-            Err(DataError::Truncated { .. })
-        ));
+        assert_err!(read_idx_labels(&p), DataError::Truncated { .. });
     }
 
     #[test]
@@ -347,8 +335,7 @@ mod tests {
                 bytes.extend_from_slice(&(d as u32).to_be_bytes());
             }
             let p = write(dir.path(), "dims", &bytes);
-            let e = read_idx_images(&p).unwrap_err();
-            assert!(matches!(e, DataError::BadDimensions { .. }), "{e}");
+            assert_err!(read_idx_images(&p), DataError::BadDimensions { .. });
         }
         // Huge declared sizes are rejected as truncated without allocating anything.
         let mut bytes = IDX3_U8_MAGIC.to_be_bytes().to_vec();
@@ -356,15 +343,9 @@ mod tests {
             bytes.extend_from_slice(&d.to_be_bytes());
         }
         let p = write(dir.path(), "huge", &bytes);
-        assert!(matches!(
-            read_idx_images(&p),
-            Err(DataError::Truncated { .. })
-        ));
+        assert_err!(read_idx_images(&p), DataError::Truncated { .. });
         let p = write(dir.path(), "nolabels", &encode_idx_labels(&[]));
-        assert!(matches!(
-            read_idx_labels(&p),
-            Err(DataError::BadDimensions { .. })
-        ));
+        assert_err!(read_idx_labels(&p), DataError::BadDimensions { .. });
     }
 
     #[test]
@@ -374,10 +355,11 @@ mod tests {
         let n = gz.len();
         gz.truncate(n / 2);
         let p = write(dir.path(), "bad.gz", &gz);
-        let e = read_idx_labels(&p).unwrap_err();
-        assert!(matches!(e, DataError::Gzip { .. }), "{e}");
-        let e = read_idx_labels(&dir.path().join("nope")).unwrap_err();
-        assert!(matches!(e, DataError::Io { .. }), "{e}");
+        assert_err!(read_idx_labels(&p), DataError::Gzip { .. });
+        let e = assert_err!(
+            read_idx_labels(&dir.path().join("nope")),
+            DataError::Io { .. }
+        );
         assert!(e.to_string().contains("nope: cannot read"), "{e}");
     }
 }

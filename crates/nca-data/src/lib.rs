@@ -22,6 +22,17 @@
 
 #![warn(missing_docs)]
 
+/// In tests: unwraps the error of `$result`, asserts that it matches `$pattern` (showing the
+/// message when it does not) and evaluates to it.
+#[cfg(test)]
+macro_rules! assert_err {
+    ($result:expr, $pattern:pat) => {{
+        let e = $result.unwrap_err();
+        assert!(matches!(e, $pattern), "{e}");
+        e
+    }};
+}
+
 pub mod datadir;
 pub mod digit_image;
 pub mod error;
@@ -33,7 +44,7 @@ pub mod info;
 pub mod mnist;
 pub mod png;
 
-pub use datadir::{DATA_ENV_VAR, DataDirSource, choose_data_dir, resolve_data_dir};
+pub use datadir::{DATA_ENV_VAR, DataDirSource, DataEnv, choose_data_dir, resolve_data_dir};
 pub use digit_image::{DIGIT_SIDE, load_digit_png};
 pub use error::{DataError, Result};
 pub use fetch::{

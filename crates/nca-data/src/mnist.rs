@@ -328,32 +328,24 @@ pub(crate) mod tests {
             encode_idx_labels(&[1, 2]),
         )
         .unwrap();
-        let e = load_split(root.path(), SplitName::Train).unwrap_err();
-        assert!(
-            matches!(
-                e,
-                DataError::CountMismatch {
-                    images: 3,
-                    labels: 2,
-                    ..
-                }
-            ),
-            "{e}"
+        let e = assert_err!(
+            load_split(root.path(), SplitName::Train),
+            DataError::CountMismatch {
+                images: 3,
+                labels: 2,
+                ..
+            }
         );
         assert!(e.to_string().contains("3 images but"), "{e}");
 
         write_split(root.path(), SplitName::Test, &[1, 10, 3], true);
-        let e = load_split(root.path(), SplitName::Test).unwrap_err();
-        assert!(
-            matches!(
-                e,
-                DataError::LabelOutOfRange {
-                    index: 1,
-                    label: 10,
-                    ..
-                }
-            ),
-            "{e}"
+        assert_err!(
+            load_split(root.path(), SplitName::Test),
+            DataError::LabelOutOfRange {
+                index: 1,
+                label: 10,
+                ..
+            }
         );
     }
 }

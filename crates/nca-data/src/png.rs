@@ -124,23 +124,22 @@ pub(crate) mod tests {
             p
         };
         let p = write("a.png", b"GIF89a not a png at all");
-        let e = read_png(&p).unwrap_err();
-        assert!(matches!(e, DataError::NotPng { .. }), "{e}");
+        let e = assert_err!(read_png(&p), DataError::NotPng { .. });
         assert!(e.to_string().contains("a.png: not a PNG file"), "{e}");
 
         let p = write("zero.png", &png_with_size(0, 5));
-        let e = read_png(&p).unwrap_err();
-        assert!(matches!(e, DataError::EmptyImage { width: 0, .. }), "{e}");
+        assert_err!(read_png(&p), DataError::EmptyImage { width: 0, .. });
 
         let mut truncated = png_bytes(&DynamicImage::new_luma8(4, 4));
         truncated.truncate(truncated.len() - 20);
         let p = write("trunc.png", &truncated);
-        let e = read_png(&p).unwrap_err();
-        assert!(matches!(e, DataError::BadPng { .. }), "{e}");
+        let e = assert_err!(read_png(&p), DataError::BadPng { .. });
         assert!(!e.to_string().contains('\n'), "{e}");
 
-        let e = read_png(&dir.path().join("missing.png")).unwrap_err();
-        assert!(matches!(e, DataError::Io { .. }), "{e}");
+        assert_err!(
+            read_png(&dir.path().join("missing.png")),
+            DataError::Io { .. }
+        );
 
         let p = write("ok.png", &png_bytes(&DynamicImage::new_rgba8(3, 2)));
         let img = read_png(&p).unwrap();
