@@ -29,9 +29,8 @@ pub enum LifeError {
     },
     /// A grid size of zero or beyond the supported maximum.
     #[error(
-        "grid size {width}x{height} is out of range (each side 1..={max_side}, at most {max_cells} cells)",
-        max_side = super::grid::MAX_SIDE,
-        max_cells = super::grid::MAX_CELLS
+        "grid size {width}x{height} is out of range ({})",
+        super::grid::size_limits(1)
     )]
     GridSize {
         /// Requested width.
@@ -41,9 +40,8 @@ pub enum LifeError {
     },
     /// A pattern size beyond the supported maximum.
     #[error(
-        "pattern size {width}x{height} is out of range (each side 0..={max_side}, at most {max_cells} cells)",
-        max_side = super::grid::MAX_SIDE,
-        max_cells = super::grid::MAX_CELLS
+        "pattern size {width}x{height} is out of range ({})",
+        super::grid::size_limits(0)
     )]
     PatternSize {
         /// Pattern width.

@@ -39,16 +39,22 @@ pub struct Grid {
     cells: Vec<u8>,
 }
 
+/// The number of cells of a `width × height` rectangle whose sides are in `min_side..=MAX_SIDE`
+/// and which has at most `MAX_CELLS` cells; `None` when it is out of these limits.
+pub(crate) fn cells_within_limits(width: usize, height: usize, min_side: usize) -> Option<usize> {
+    let sides = min_side..=MAX_SIDE;
+    (sides.contains(&width) && sides.contains(&height) && width * height <= MAX_CELLS)
+        .then(|| width * height)
+}
+
+/// The limits of [`cells_within_limits`] in words, for error messages.
+pub(crate) fn size_limits(min_side: usize) -> String {
+    format!("each side {min_side}..={MAX_SIDE}, at most {MAX_CELLS} cells")
+}
+
 /// Checks a grid size: each side `1..=MAX_SIDE`, at most `MAX_CELLS` cells.
 fn check_grid_size(width: usize, height: usize) -> Result<usize, LifeError> {
-    let ok = (1..=MAX_SIDE).contains(&width)
-        && (1..=MAX_SIDE).contains(&height)
-        && width * height <= MAX_CELLS;
-    if ok {
-        Ok(width * height)
-    } else {
-        Err(LifeError::GridSize { width, height })
-    }
+    cells_within_limits(width, height, 1).ok_or(LifeError::GridSize { width, height })
 }
 
 /// `cells` as live (1) and dead (0) cells of a `width × height` rectangle of `n` cells (non-zero

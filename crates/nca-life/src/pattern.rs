@@ -20,7 +20,7 @@ use std::fmt::Write as _;
 use std::str::FromStr;
 
 use super::error::LifeError;
-use super::grid::{MAX_CELLS, MAX_SIDE, binary_cells};
+use super::grid::{MAX_CELLS, binary_cells, cells_within_limits};
 use super::rule::Rule;
 
 /// Longest RLE body line [`Pattern::to_rle`] writes.
@@ -36,13 +36,10 @@ pub struct Pattern {
     name: Option<String>,
 }
 
-/// Checks a pattern size: each side at most [`MAX_SIDE`], at most [`MAX_CELLS`] cells.
+/// Checks a pattern size: each side at most [`MAX_SIDE`](super::grid::MAX_SIDE), at most
+/// [`MAX_CELLS`] cells.
 fn check_pattern_size(width: usize, height: usize) -> Result<usize, LifeError> {
-    if width <= MAX_SIDE && height <= MAX_SIDE && width * height <= MAX_CELLS {
-        Ok(width * height)
-    } else {
-        Err(LifeError::PatternSize { width, height })
-    }
+    cells_within_limits(width, height, 0).ok_or(LifeError::PatternSize { width, height })
 }
 
 impl Pattern {
@@ -344,6 +341,7 @@ fn parse_body<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::MAX_SIDE;
 
     fn rle(s: &str) -> Pattern {
         Pattern::from_rle(s).unwrap_or_else(|e| panic!("{e}"))
