@@ -411,17 +411,32 @@ mod tests {
 
     #[test]
     fn errors_name_the_line() {
-        let cases = [
-            ("", 1, "no header"),
-            ("#C only comments\n", 1, "no header"),
-            ("bob$2bo$3o!", 1, "expected header"),
-            ("x = 3\nooo!", 1, "both x and y"),
-            ("x = 3, y = -1\n", 1, "non-negative integer"),
+        let check = |text: &str, line: usize, reason: &str| {
+            let e = Pattern::from_rle(text).unwrap_err();
+            let msg = e.to_string();
+            assert!(
+                matches!(e, LifeError::Rle { line: l, .. } if l == line),
+                "{text:?}: {msg}"
+            );
+            assert!(msg.contains(reason), "{text:?}: {msg}");
+            assert!(!msg.contains('\n'), "{msg}");
+        };
+        // A missing or bad header is reported at line 1.
+        for (text, reason) in [
+            ("", "no header"),
+            ("#C only comments\n", "no header"),
+            ("bob$2bo$3o!", "expected header"),
+            ("x = 3\nooo!", "both x and y"),
+            ("x = 3, y = -1\n", "non-negative integer"),
+            ("x = 3, y = 3, rule = B9/S23\n", "digit 9 out of range 0..8"),
             (
-                "x = 3, y = 3, rule = B9/S23\n",
-                1,
-                "digit 9 out of range 0..8",
+                "x = 100000, y = 1\n!",
+                "pattern size 100000x1 is out of range",
             ),
+        ] {
+            check(text, 1, reason);
+        }
+        for (text, line, reason) in [
             ("x = 3, y = 1\n\n4o!", 3, "header says x = 3"),
             ("x = 3, y = 1\no$o!", 2, "row 2"),
             ("#N a\nx = 3, y = 1\n3o\n2q!", 4, "unexpected character 'q'"),
@@ -432,21 +447,8 @@ mod tests {
                 2,
                 "run count too large",
             ),
-            (
-                "x = 100000, y = 1\n!",
-                1,
-                "pattern size 100000x1 is out of range",
-            ),
-        ];
-        for (text, line, reason) in cases {
-            let e = Pattern::from_rle(text).unwrap_err();
-            let msg = e.to_string();
-            assert!(
-                matches!(e, LifeError::Rle { line: l, .. } if l == line),
-                "{text:?}: {msg}"
-            );
-            assert!(msg.contains(reason), "{text:?}: {msg}");
-            assert!(!msg.contains('\n'), "{msg}");
+        ] {
+            check(text, line, reason);
         }
     }
 
