@@ -103,7 +103,7 @@ impl NcaSpec {
                 out: perception_out,
             },
             perception_relu: true,
-            hidden: vec![hidden, channels - 1],
+            hidden: vec![hidden, channels.saturating_sub(1)],
             update_channels: 1..channels,
             alive: AliveRule::Static {
                 channel: 0,
