@@ -88,6 +88,24 @@ fn write_ticks(dir: &Path, ticks: &[TickMasks]) -> Res<()> {
     Ok(())
 }
 
+/// Writes what the PyTorch reference reads for a training case: weights, start states, target,
+/// masks and `case.json`.
+fn write_inputs(
+    case: &Case,
+    params: &NcaParams,
+    x0: &[f32],
+    target: &[f32],
+    ticks: &[TickMasks],
+    meta: &serde_json::Value,
+) -> Res<()> {
+    write_params(&case.dir, params)?;
+    write_f32(&case.dir.join("x0.bin"), x0)?;
+    write_f32(&case.dir.join("target.bin"), target)?;
+    write_ticks(&case.dir, ticks)?;
+    std::fs::write(case.dir.join("case.json"), meta.to_string())?;
+    Ok(())
+}
+
 struct Case {
     name: String,
     dir: PathBuf,
@@ -113,16 +131,12 @@ fn classify_train(case: &Case, batch: usize) -> Res<serde_json::Value> {
     let dims = [batch, h, w];
     let ticks = model.cfg.draw_ticks(&mut rng, cfg.ticks, dims, true);
     let target = targets(&labels, &x0, &cfg, h * w);
-    write_params(&case.dir, &model.params())?;
-    write_f32(&case.dir.join("x0.bin"), &x0)?;
-    write_f32(&case.dir.join("target.bin"), &target)?;
-    write_ticks(&case.dir, &ticks)?;
     let meta = serde_json::json!({
         "family": "classify", "batch": batch, "height": h, "width": w,
         "channels": cfg.channels, "ticks": cfg.ticks, "hidden": cfg.hidden,
         "threshold": cfg.alive_threshold, "lr": 1e-3, "iters": case.iters,
     });
-    std::fs::write(case.dir.join("case.json"), meta.to_string())?;
+    write_inputs(case, &model.params(), &x0, &target, &ticks, &meta)?;
     let loss = |x: &[f32]| loss_and_grad(x, &target, &cfg, dims);
     let run = TrainRun {
         x0: &x0,
@@ -131,8 +145,7 @@ fn classify_train(case: &Case, batch: usize) -> Res<serde_json::Value> {
         lr: 1e-3,
         warmup: 2,
     };
-    let (times, first_loss, active) = time_steps(case, model, &run, &loss)?;
-    Ok(report(case, &times, first_loss, active))
+    time_steps(case, model, &run, &loss)
 }
 
 /// The fixed inputs of a timed training step.
@@ -146,13 +159,13 @@ struct TrainRun<'a> {
 
 /// Times the shipped training step ([`train_step`] on the fast engine, per-variable gradient
 /// normalisation, Adam) on fixed inputs. Returns the step times after `warmup` untimed steps,
-/// the first step's loss and the share of cells the engine computed.
+/// the first step's loss and the share of cells the engine computed, as the case's [`report`].
 fn time_steps(
     case: &Case,
     mut model: Nca,
     run: &TrainRun,
     loss: &impl StateLoss,
-) -> Res<(Vec<f64>, f32, f32)> {
+) -> Res<serde_json::Value> {
     let spec = model.cfg.spec();
     let active =
         nca_fast::rollout(&spec, &model.params(), run.x0, run.dims, run.ticks, false)?.active_share;
@@ -180,7 +193,7 @@ fn time_steps(
             times.push(t0.elapsed().as_secs_f64());
         }
     }
-    Ok((times, first_loss, active))
+    Ok(report(case, &times, first_loss, active))
 }
 
 fn report(case: &Case, times: &[f64], first_loss: f32, active: f32) -> serde_json::Value {
@@ -231,16 +244,12 @@ fn grow_train(case: &Case, batch: usize, ticks_n: usize) -> Res<serde_json::Valu
     let model = grow_model(&cfg, &device, &mut rng);
     let dims = [batch, s, s];
     let ticks = model.cfg.draw_ticks(&mut rng, ticks_n, dims, true);
-    write_params(&case.dir, &model.params())?;
-    write_f32(&case.dir.join("x0.bin"), &x0)?;
-    write_f32(&case.dir.join("target.bin"), &target.rgba)?;
-    write_ticks(&case.dir, &ticks)?;
     let meta = serde_json::json!({
         "family": "grow", "batch": batch, "height": s, "width": s,
         "channels": cfg.channels, "ticks": ticks_n, "hidden": cfg.hidden,
         "threshold": cfg.alive_threshold, "lr": 2e-3, "iters": case.iters,
     });
-    std::fs::write(case.dir.join("case.json"), meta.to_string())?;
+    write_inputs(case, &model.params(), &x0, &target.rgba, &ticks, &meta)?;
     let per_state = cfg.channels * s * s;
     let loss = |x: &[f32]| prefix_mse_and_grad(x, per_state, &target.rgba);
     let run = TrainRun {
@@ -250,8 +259,7 @@ fn grow_train(case: &Case, batch: usize, ticks_n: usize) -> Res<serde_json::Valu
         lr: 2e-3,
         warmup: 1,
     };
-    let (times, first_loss, active) = time_steps(case, model, &run, &loss)?;
-    Ok(report(case, &times, first_loss, active))
+    time_steps(case, model, &run, &loss)
 }
 
 fn inference(case: &Case, grow: bool) -> Res<serde_json::Value> {
@@ -310,17 +318,23 @@ fn inference(case: &Case, grow: bool) -> Res<serde_json::Value> {
 }
 
 /// One training step of the digit refiner at the original's size (50 blocks, width 16, batch
-/// `batch`): the spectral engine's loss and gradients, then Adam, on real training digits.
+/// `batch`): the shipped `RefineTask::step` on the spectral engine, then Adam, on real training
+/// digits (the first `batch`, so one epoch is one batch).
 fn refine_train(case: &Case, batch: usize) -> Res<serde_json::Value> {
-    use nca::refine::{RefineConfig, RefineNca, Templates, spectral, task::template_batch};
-    let cfg = RefineConfig::default();
+    use nca::refine::{
+        RefineConfig, RefineNca, RefineTask, Templates, spectral, task::template_batch,
+    };
+    use nca::trainer::Task;
+    let cfg = RefineConfig {
+        batch,
+        ..RefineConfig::default()
+    };
     let train = nca_data::load_split(&case.data, nca_data::SplitName::Train)?;
     let templates = Templates::from_split(&train)?;
     let side = templates.side;
     let x: Vec<f32> = (0..batch).flat_map(|i| train.image_f32(i)).collect();
     let labels: Vec<u8> = (0..batch).map(|i| train.label(i)).collect();
     let target = template_batch(&labels, &templates);
-    drop(train);
     let device = Device::flex().autodiff();
     let mut model = RefineNca::new(&cfg, &templates, &device, &mut StdRng::seed_from_u64(5));
     let p = spectral::stack_params(&model);
@@ -339,17 +353,18 @@ fn refine_train(case: &Case, batch: usize) -> Res<serde_json::Value> {
         "smooth_weight": cfg.smooth_weight, "lr": cfg.lr, "iters": case.iters,
     });
     std::fs::write(case.dir.join("case.json"), meta.to_string())?;
-    let (spec, loss) = (spectral::stack_spec(&cfg, side), spectral::stack_loss(&cfg));
+    let data = std::sync::Arc::new(train.truncated(batch)?);
+    let mut task = RefineTask::new(cfg.clone(), templates, data, 0)?;
+    task.engine = Engine::Fast;
     let mut optim = AdamConfig::new().with_epsilon(1e-8).init();
+    let mut rng = StdRng::seed_from_u64(0);
     let (mut times, mut first_loss) = (Vec::new(), f32::NAN);
     for it in 0..case.iters + 1 {
         let t0 = Instant::now();
-        let params = spectral::stack_params(&model);
-        let out = nca_fast::stack_train_step(&spec, &params, &x, &target, batch, &loss)?;
-        let grads = spectral::grads_to_burn(out.grads, &model);
-        model = optim.step(cfg.lr, model, grads);
+        let out = task.step(&model, it, &mut rng)?;
+        model = optim.step(cfg.lr, model, out.grads);
         if it == 0 {
-            first_loss = out.loss as f32;
+            first_loss = out.loss;
         } else {
             times.push(t0.elapsed().as_secs_f64());
         }

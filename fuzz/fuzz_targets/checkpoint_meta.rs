@@ -17,6 +17,7 @@ use libfuzzer_sys::fuzz_target;
 use nca::attention::{AttentionConfig, AttentionTrainConfig};
 use nca::checkpoint::{CheckpointMeta, FORMAT_VERSION, read_meta_bytes};
 use nca::classify::ClassifyConfig;
+use nca::generate::GenerateConfig;
 use nca::grow::task::GrowTrainConfig;
 use nca::grow::{GrowConfig, seed_state};
 use nca::refine::RefineConfig;
@@ -43,6 +44,9 @@ fn configs(path: &Path, meta: &CheckpointMeta) {
     if let Ok(cfg) = nca::attention::model::config_from_meta(path, meta) {
         let _ = (cfg.channels(), cfg.num_params());
     }
+    if let Ok(cfg) = nca::generate::config_from_meta(path, meta) {
+        let _ = cfg.observations();
+    }
     if let Ok(cfg) = nca::refine::model::config_from_meta(path, meta) {
         assert!(!cfg.target_steps().is_empty());
         let _ = (cfg.num_params(), cfg.macs_per_digit(nca_data::DIGIT_SIDE));
@@ -57,24 +61,23 @@ fn configs(path: &Path, meta: &CheckpointMeta) {
         c.get("task").and_then(|t| t.get("train")),
     ];
     for v in parts.into_iter().flatten() {
-        if let Ok(cfg) = serde_json::from_value::<ClassifyConfig>(v.clone()) {
-            let _ = cfg.validate();
-        }
-        if let Ok(cfg) = serde_json::from_value::<GrowConfig>(v.clone()) {
-            let _ = cfg.validate();
-        }
-        if let Ok(cfg) = serde_json::from_value::<GrowTrainConfig>(v.clone()) {
-            let _ = cfg.validate();
-        }
-        if let Ok(cfg) = serde_json::from_value::<AttentionConfig>(v.clone()) {
-            let _ = cfg.validate();
-        }
-        if let Ok(cfg) = serde_json::from_value::<AttentionTrainConfig>(v.clone()) {
-            let _ = cfg.validate();
-        }
-        if let Ok(cfg) = serde_json::from_value::<RefineConfig>(v.clone()) {
-            let _ = cfg.validate();
-        }
+        parse_and_validate(v, ClassifyConfig::validate);
+        parse_and_validate(v, GrowConfig::validate);
+        parse_and_validate(v, GrowTrainConfig::validate);
+        parse_and_validate(v, AttentionConfig::validate);
+        parse_and_validate(v, AttentionTrainConfig::validate);
+        parse_and_validate(v, RefineConfig::validate);
+        parse_and_validate(v, GenerateConfig::validate);
+    }
+}
+
+/// Reads `v` as a `C` and validates it: errors are expected, a panic is a finding.
+fn parse_and_validate<C: serde::de::DeserializeOwned, E>(
+    v: &serde_json::Value,
+    validate: fn(&C) -> Result<(), E>,
+) {
+    if let Ok(cfg) = serde_json::from_value::<C>(v.clone()) {
+        let _ = validate(&cfg);
     }
 }
 

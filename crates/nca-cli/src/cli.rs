@@ -155,6 +155,20 @@ pub struct PlotArgs {
     pub force: bool,
 }
 
+/// How an evaluation reports besides its table: a plot and JSON.
+#[derive(Args, Debug, Clone)]
+pub struct ReportArgs {
+    /// Also draw the curves to this PNG.
+    #[arg(long, value_name = "FILE.png")]
+    pub plot: Option<PathBuf>,
+    /// Replace an existing plot.
+    #[arg(long)]
+    pub force: bool,
+    /// Print one JSON object (per-tick or per-step arrays and summary numbers) instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
 /// `nca checkpoint ...`.
 #[derive(Subcommand, Debug)]
 pub enum CheckpointCommand {
@@ -287,15 +301,9 @@ pub enum ClassifyCommand {
         /// Seed of fire masks and mutation partners.
         #[arg(long, default_value_t = 0)]
         seed: u64,
-        /// Also draw both curves to this PNG, like the paper's figure.
-        #[arg(long, value_name = "FILE.png")]
-        plot: Option<PathBuf>,
-        /// Replace an existing plot.
-        #[arg(long)]
-        force: bool,
-        /// Print one JSON object (per-tick arrays and summary numbers).
-        #[arg(long)]
-        json: bool,
+        /// Plot (both curves, like the paper's figure) and JSON output.
+        #[command(flatten)]
+        report: ReportArgs,
     },
     /// Time-to-accuracy: evaluates a run's snapshots (accuracy at tick 200 on the first N test
     /// digits) against the wall time at which each was written.
@@ -315,15 +323,9 @@ pub enum ClassifyCommand {
         /// Only snapshots whose step is a multiple of this.
         #[arg(long, default_value_t = 5000)]
         every: usize,
-        /// Draw the curve to this PNG.
-        #[arg(long, value_name = "FILE.png")]
-        plot: Option<PathBuf>,
-        /// Replace an existing plot.
-        #[arg(long)]
-        force: bool,
-        /// Print one JSON object.
-        #[arg(long)]
-        json: bool,
+        /// Plot (accuracy and agreement against wall time) and JSON output.
+        #[command(flatten)]
+        report: ReportArgs,
     },
     /// An animation of digits classifying themselves: alive cells coloured by their current
     /// vote, digits mutated into others at each stage boundary.

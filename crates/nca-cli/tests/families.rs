@@ -58,7 +58,7 @@ fn grow_train_eval_animate_and_bad_input() {
             &[ck],
             &d,
         ),
-        "malformed --damage",
+        "invalid --damage: malformed '1,2@x'",
     );
     assert_fails_with(
         &nca(&["grow", "eval", "--checkpoint", "nope.safetensors"], &d),

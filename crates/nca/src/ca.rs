@@ -611,6 +611,28 @@ mod tests {
         }
     }
 
+    /// An automaton of `cfg` with every layer's weights random (so every layer gets a
+    /// gradient), two random `side`² grids of its 4 channels and `n` ticks of masks.
+    fn two_random_grids(
+        cfg: &CaConfig,
+        device: &Device,
+        seed: u64,
+        side: usize,
+        n: usize,
+        random_fire: bool,
+    ) -> (Nca, [usize; 3], Vec<f32>, Vec<TickMasks>) {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let mut nca = Nca::new(cfg.clone(), device, &mut rng);
+        nca.update = CellMlp::new(&[cfg.features(), 8, cfg.update_width()], false, device);
+        nca = crate::init::torch_default(nca, &mut rng);
+        let dims = [2, side, side];
+        let x0 = (0..2 * 4 * side * side)
+            .map(|_| rng.random_range(0.0..1.0))
+            .collect();
+        let ticks = cfg.draw_ticks(&mut rng, n, dims, random_fire);
+        (nca, dims, x0, ticks)
+    }
+
     #[test]
     fn both_engines_compute_the_same_observed_step() {
         let device = Device::flex().autodiff();
@@ -622,15 +644,7 @@ mod tests {
             PerceptionKind::Sobel,
             0..3,
         );
-        let mut rng = StdRng::seed_from_u64(4);
-        let mut nca = Nca::new(cfg.clone(), &device, &mut rng);
-        nca.update = CellMlp::new(&[cfg.features(), 8, cfg.update_width()], false, &device);
-        nca = crate::init::torch_default(nca, &mut rng);
-        let dims = [2, 4, 4];
-        let x0: Vec<f32> = (0..2 * 4 * 16)
-            .map(|_| rng.random_range(0.0..1.0))
-            .collect();
-        let ticks = cfg.draw_ticks(&mut rng, 5, dims, false);
+        let (nca, dims, x0, ticks) = two_random_grids(&cfg, &device, 4, 4, 5, false);
         let at = [2, 2, 5];
         let loss = |states: &[Vec<f32>]| {
             let mut total = 0.0;
@@ -701,16 +715,7 @@ mod tests {
             ),
         ] {
             let cfg = small(alive, perception, update);
-            let mut rng = StdRng::seed_from_u64(1);
-            let mut nca = Nca::new(cfg.clone(), &device, &mut rng);
-            // Give the zero last layer weights so that every layer gets a gradient.
-            nca.update = CellMlp::new(&[cfg.features(), 8, cfg.update_width()], false, &device);
-            nca = crate::init::torch_default(nca, &mut rng);
-            let dims = [2, 5, 5];
-            let x0: Vec<f32> = (0..2 * 4 * 25)
-                .map(|_| rng.random_range(0.0..1.0))
-                .collect();
-            let ticks = cfg.draw_ticks(&mut rng, 3, dims, true);
+            let (nca, dims, x0, ticks) = two_random_grids(&cfg, &device, 1, 5, 3, true);
             let target = vec![0.5f32; 25];
             let loss = |s: &[f32]| prefix_mse_and_grad(s, 100, &target);
             let fast = train_step(&nca, Engine::Fast, &x0, dims, &ticks, &mut None, &loss).unwrap();

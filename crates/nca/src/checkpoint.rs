@@ -300,6 +300,33 @@ pub fn config_part<C: serde::de::DeserializeOwned>(
     serde_json::from_value(value).map_err(|e| ckpt_err(path, format!("malformed {what} ({e})")))
 }
 
+/// The values of a safetensors tensor stored as little-endian f32, or `None` for another dtype.
+pub(crate) fn f32_values(view: &safetensors::tensor::TensorView<'_>) -> Option<Vec<f32>> {
+    (view.dtype() == safetensors::Dtype::F32).then(|| {
+        view.data()
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect()
+    })
+}
+
+/// [`config_part`] followed by the configuration's own `validate`: what a family's
+/// `config_from_meta` does.
+pub fn validated_part<C: serde::de::DeserializeOwned, E>(
+    path: &Path,
+    meta: &CheckpointMeta,
+    keys: &[&[&str]],
+    what: &str,
+    validate: impl FnOnce(&C) -> std::result::Result<(), E>,
+) -> Result<C>
+where
+    NcaError: From<E>,
+{
+    let cfg = config_part(path, meta, keys, what)?;
+    validate(&cfg)?;
+    Ok(cfg)
+}
+
 /// Loads a `family` checkpoint whole: reads its settings from the metadata with `config`, builds
 /// a model of that architecture with `build` and loads the weights into it. Every family's
 /// `load_checkpoint` is this with its own two functions.
@@ -328,6 +355,11 @@ mod tests {
         d
     }
 
+    /// A small MLP with random weights: the module the tests save and load.
+    fn mlp() -> CellMlp {
+        CellMlp::new(&[4, 6, 3], false, &Device::flex())
+    }
+
     fn weights(m: &CellMlp) -> Vec<f32> {
         m.layers
             .iter()
@@ -337,14 +369,13 @@ mod tests {
 
     #[test]
     fn round_trip_keeps_weights_meta_and_ids() {
-        let dev = Device::flex();
-        let m = CellMlp::new(&[4, 6, 3], false, &dev);
+        let m = mlp();
         let d = tmp("rt");
         let p = d.join("m.safetensors");
         let meta = CheckpointMeta::new("tiny", 7, serde_json::json!({"a": 1}));
         save(&m, &meta, &p, false).unwrap();
         assert!(save(&m, &meta, &p, false).is_err(), "no silent overwrite");
-        let fresh = CellMlp::new(&[4, 6, 3], false, &dev);
+        let fresh = mlp();
         let (loaded, got) = load(fresh, &p, "tiny").unwrap();
         assert_eq!(got, meta);
         assert_eq!(weights(&loaded), weights(&m));
@@ -409,14 +440,13 @@ mod tests {
 
     #[test]
     fn half_precision_is_close() {
-        let dev = Device::flex();
-        let m = CellMlp::new(&[4, 6, 3], false, &dev);
+        let m = mlp();
         let mut meta = CheckpointMeta::new("tiny", 0, serde_json::Value::Null);
         meta.precision = Precision::F16;
         let d = tmp("f16");
         let p = d.join("m.safetensors");
         save(&m, &meta, &p, false).unwrap();
-        let (loaded, _) = load(CellMlp::new(&[4, 6, 3], false, &dev), &p, "tiny").unwrap();
+        let (loaded, _) = load(mlp(), &p, "tiny").unwrap();
         for (a, b) in weights(&loaded).iter().zip(weights(&m)) {
             assert!((a - b).abs() <= 1e-3 * b.abs().max(1e-2), "{a} vs {b}");
         }
@@ -425,7 +455,7 @@ mod tests {
 
     #[test]
     fn read_meta_bytes_reads_what_read_meta_reads() {
-        let m = CellMlp::new(&[4, 6, 3], false, &Device::flex());
+        let m = mlp();
         let meta = CheckpointMeta::new("tiny", 3, serde_json::json!({"task": {"b": [1, 2]}}));
         let bytes = encode(&m, &meta).unwrap();
         let d = tmp("meta-bytes");
@@ -446,7 +476,7 @@ mod tests {
     #[test]
     fn wrong_family_newer_version_corrupt_and_mismatched_are_clear_errors() {
         let dev = Device::flex();
-        let m = CellMlp::new(&[4, 6, 3], false, &dev);
+        let m = mlp();
         let d = tmp("bad");
         let p = d.join("m.safetensors");
         save(
@@ -456,9 +486,7 @@ mod tests {
             false,
         )
         .unwrap();
-        let e = load(CellMlp::new(&[4, 6, 3], false, &dev), &p, "classify")
-            .unwrap_err()
-            .to_string();
+        let e = load(mlp(), &p, "classify").unwrap_err().to_string();
         assert!(e.contains("'grow' checkpoint, not 'classify'"), "{e}");
 
         let e = load(CellMlp::new(&[5, 6, 3], false, &dev), &p, "grow")
@@ -480,9 +508,7 @@ mod tests {
         let mut bytes = std::fs::read(&p).unwrap();
         bytes.truncate(bytes.len() / 2);
         std::fs::write(&p3, &bytes).unwrap();
-        let e = load(CellMlp::new(&[4, 6, 3], false, &dev), &p3, "grow")
-            .unwrap_err()
-            .to_string();
+        let e = load(mlp(), &p3, "grow").unwrap_err().to_string();
         assert!(e.contains("checkpoint"), "{e}");
         let p4 = d.join("garbage.safetensors");
         std::fs::write(&p4, b"hello").unwrap();

@@ -44,6 +44,15 @@ pub enum LrSchedule {
 }
 
 impl LrSchedule {
+    /// `lr`, divided by ten at each step of `at` (increasing): the papers' step schedules.
+    pub fn tenfold_drops(lr: f64, at: &[usize]) -> Self {
+        LrSchedule::Piecewise {
+            lr,
+            boundaries: at.to_vec(),
+            factors: (1..=at.len()).map(|i| 1.0 / 10f64.powi(i as i32)).collect(),
+        }
+    }
+
     /// The learning rate at `step`.
     pub fn lr_at(&self, step: usize) -> f64 {
         match self {
@@ -111,12 +120,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn piecewise_matches_the_classifier_schedule() {
-        let s = LrSchedule::Piecewise {
+    fn tenfold_drops_are_the_classifier_schedule() {
+        let s = LrSchedule::tenfold_drops(1e-3, &[30_000, 70_000]);
+        let written = LrSchedule::Piecewise {
             lr: 1e-3,
             boundaries: vec![30_000, 70_000],
             factors: vec![0.1, 0.01],
         };
+        assert_eq!(s, written);
         s.validate().unwrap();
         assert_eq!(s.lr_at(0), 1e-3);
         assert_eq!(s.lr_at(29_999), 1e-3);
@@ -143,11 +154,7 @@ mod tests {
 
     #[test]
     fn invalid_schedules_are_rejected() {
-        let s = LrSchedule::Piecewise {
-            lr: 1e-3,
-            boundaries: vec![10, 5],
-            factors: vec![0.1, 0.01],
-        };
+        let s = LrSchedule::tenfold_drops(1e-3, &[10, 5]);
         assert!(s.validate().unwrap_err().to_string().contains("increase"));
         assert!(LrSchedule::Constant { lr: -1.0 }.validate().is_err());
         let j = serde_json::to_string(&s).unwrap();

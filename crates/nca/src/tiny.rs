@@ -122,9 +122,7 @@ impl TinyTask {
 impl Task for TinyTask {
     type Model = Nca;
 
-    fn family(&self) -> &'static str {
-        "tiny"
-    }
+    const FAMILY: &'static str = "tiny";
 
     fn config(&self) -> serde_json::Value {
         serde_json::to_value(&self.cfg).expect("config serialises")

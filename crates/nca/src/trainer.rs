@@ -44,6 +44,30 @@ pub struct NamedArray {
     pub data: Vec<f32>,
 }
 
+impl NamedArray {
+    /// `data` (row-major, of `shape`) under `name`.
+    pub fn new(name: &str, shape: Vec<usize>, data: Vec<f32>) -> Self {
+        Self {
+            name: name.into(),
+            shape,
+            data,
+        }
+    }
+
+    /// Whole numbers (labels, step counts; exact in f32 below 2^24) as a 1-D array.
+    pub fn of_integers(name: &str, values: impl ExactSizeIterator<Item = usize>) -> Self {
+        Self::new(name, vec![values.len()], values.map(|k| k as f32).collect())
+    }
+
+    /// The error for an array a task does not know, or whose size does not fit its configuration.
+    pub fn misfit(&self) -> NcaError {
+        NcaError::config(
+            "task state",
+            format!("'{}' does not fit this configuration", self.name),
+        )
+    }
+}
+
 /// What one training step produced.
 pub struct StepOutput {
     /// The loss (before the optimiser step).
@@ -60,7 +84,7 @@ pub trait Task {
     type Model: Module + Clone;
 
     /// The family name written into checkpoints (`classify`, `grow`, ...).
-    fn family(&self) -> &'static str;
+    const FAMILY: &'static str;
     /// The configuration recorded in `config.json` and checkpoint metadata.
     fn config(&self) -> serde_json::Value;
     /// A freshly initialised model on `device`, its random weights drawn from `rng`.
@@ -328,14 +352,8 @@ fn decode_state(path: &Path, bytes: &[u8]) -> Result<Vec<NamedArray>> {
         .map_err(|e| bad(format!("corrupt task state ({e})")))?;
     let mut out = Vec::new();
     for (name, view) in st.tensors() {
-        if view.dtype() != safetensors::Dtype::F32 {
-            return Err(bad(format!("task state {name} is not f32")));
-        }
-        let data = view
-            .data()
-            .chunks_exact(4)
-            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-            .collect();
+        let data = crate::checkpoint::f32_values(&view)
+            .ok_or_else(|| bad(format!("task state {name} is not f32")))?;
         out.push(NamedArray {
             name,
             shape: view.shape().to_vec(),
@@ -363,7 +381,7 @@ fn save_checkpoint<T: Task>(
     if tmp.exists() {
         std::fs::remove_dir_all(&tmp).map_err(|e| NcaError::io(&tmp, e))?;
     }
-    let meta = CheckpointMeta::new(task.family(), state.step, config.clone());
+    let meta = CheckpointMeta::new(T::FAMILY, state.step, config.clone());
     checkpoint::save(model, &meta, &tmp.join("model.safetensors"), true)?;
     let optim_bytes = optim
         .into_bytes()
@@ -432,7 +450,7 @@ fn load_checkpoint<T: Task>(
     let (model, meta) = checkpoint::load(
         task.init_model(device, &mut StdRng::seed_from_u64(0)),
         &ck.join("model.safetensors"),
-        task.family(),
+        T::FAMILY,
     )?;
     let read = |name: &str| {
         let p = ck.join(name);
@@ -576,7 +594,7 @@ pub fn train_observed<T: Task>(
     let dir = &run.dir;
     let metrics_path = dir.join("metrics.jsonl");
     let full_config = serde_json::json!({
-        "family": task.family(),
+        "family": T::FAMILY,
         "task": task.config(),
         "trainer": cfg,
     });

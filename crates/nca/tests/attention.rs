@@ -104,6 +104,24 @@ fn run_dir(name: &str) -> std::path::PathBuf {
 
 /// Trains `cfg` in a fresh directory; returns the report and the distance of the state to the
 /// target before the first step and after every step.
+/// A run on the 8x8 red target in `dir` with checkpoints every `every` steps, no callback.
+fn quiet_run(
+    cfg: &AttentionTrainConfig,
+    dir: &std::path::Path,
+    start: Start,
+    every: usize,
+) -> nca::Result<AttentionReport> {
+    let trainer = trainer_config(cfg, every);
+    train_run(
+        cfg,
+        &red(8),
+        dir,
+        (start, &trainer),
+        &Device::flex(),
+        |_, _| Ok(()),
+    )
+}
+
 fn run(cfg: &AttentionTrainConfig, side: usize, name: &str) -> (AttentionReport, Vec<f32>) {
     let dir = run_dir(name);
     let mut dists = Vec::new();
@@ -209,38 +227,14 @@ fn a_resumed_run_continues_exactly() {
     };
     let dev = Device::flex();
     let whole = run_dir("whole");
-    let a = train_run(
-        &cfg,
-        &red(8),
-        &whole,
-        (Start::Fresh, &trainer_config(&cfg, 4)),
-        &dev,
-        |_, _| Ok(()),
-    )
-    .unwrap();
+    let a = quiet_run(&cfg, &whole, Start::Fresh, 4).unwrap();
     let split = run_dir("split");
     let first = AttentionTrainConfig {
         steps: 6,
         ..cfg.clone()
     };
-    train_run(
-        &first,
-        &red(8),
-        &split,
-        (Start::Fresh, &trainer_config(&first, 4)),
-        &dev,
-        |_, _| Ok(()),
-    )
-    .unwrap();
-    let b = train_run(
-        &cfg,
-        &red(8),
-        &split,
-        (Start::Resume, &trainer_config(&cfg, 4)),
-        &dev,
-        |_, _| Ok(()),
-    )
-    .unwrap();
+    quiet_run(&first, &split, Start::Fresh, 4).unwrap();
+    let b = quiet_run(&cfg, &split, Start::Resume, 4).unwrap();
     assert_eq!(b.losses, a.losses);
     assert_eq!(b.spike_steps, a.spike_steps);
     assert!(
@@ -375,39 +369,14 @@ fn a_run_writes_metrics_and_a_checkpoint_that_reloads() {
     // The same seed gives the same run.
     let again = std::env::temp_dir().join(format!("nca-attention-run2-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&again);
-    let r2 = train_run(
-        &cfg,
-        &red(8),
-        &again,
-        (Start::Fresh, &trainer_config(&cfg, 500)),
-        &dev,
-        |_, _| Ok(()),
-    )
-    .unwrap();
+    let r2 = quiet_run(&cfg, &again, Start::Fresh, 500).unwrap();
     assert_eq!(r2.losses, report.losses);
     // An existing run is not replaced unless asked.
-    let e = train_run(
-        &cfg,
-        &red(8),
-        &dir,
-        (Start::Fresh, &trainer_config(&cfg, 500)),
-        &dev,
-        |_, _| Ok(()),
-    )
-    .unwrap_err()
-    .to_string();
+    let e = quiet_run(&cfg, &dir, Start::Fresh, 500)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("already holds a run"), "{e}");
-    assert!(
-        train_run(
-            &cfg,
-            &red(8),
-            &dir,
-            (Start::Replace, &trainer_config(&cfg, 500)),
-            &dev,
-            |_, _| Ok(())
-        )
-        .is_ok()
-    );
+    assert!(quiet_run(&cfg, &dir, Start::Replace, 500).is_ok());
     // Loading it as another family fails with one clear line.
     let e = nca::grow::model::load_checkpoint(&report.model_path, &dev)
         .expect_err("wrong family")

@@ -96,9 +96,7 @@ struct Exploding<T> {
 
 impl<T: nca::trainer::Task> nca::trainer::Task for Exploding<T> {
     type Model = T::Model;
-    fn family(&self) -> &'static str {
-        self.inner.family()
-    }
+    const FAMILY: &'static str = T::FAMILY;
     fn config(&self) -> serde_json::Value {
         self.inner.config()
     }

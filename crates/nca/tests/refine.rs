@@ -65,6 +65,44 @@ fn model(cfg: &RefineConfig, templates: &Templates, seed: u64) -> RefineNca {
     )
 }
 
+/// A refiner (on the autodiff device) with the synthetic split and templates it trains on.
+struct Fixture {
+    split: Arc<Split>,
+    templates: Templates,
+    cfg: RefineConfig,
+    model: RefineNca,
+}
+
+impl Fixture {
+    /// `n` synthetic digits (seed `split_seed`), a model of `cfg` with weights seeded by `seed`.
+    fn new(n: usize, split_seed: u64, cfg: RefineConfig, seed: u64) -> Self {
+        let split = Arc::new(synthetic_split(n, split_seed));
+        let templates = Templates::from_split(&split).unwrap();
+        let dev = Device::flex().autodiff();
+        let model = RefineNca::new(&cfg, &templates, &dev, &mut StdRng::seed_from_u64(seed));
+        Self {
+            split,
+            templates,
+            cfg,
+            model,
+        }
+    }
+
+    /// Training step `step` of a fresh task (batch order seeded by `seed`) set up by `set`.
+    fn step(
+        &self,
+        seed: u64,
+        step: usize,
+        set: impl FnOnce(&mut RefineTask),
+    ) -> nca::trainer::StepOutput {
+        let (cfg, t) = (self.cfg.clone(), self.templates.clone());
+        let mut task = RefineTask::new(cfg, t, self.split.clone(), seed).unwrap();
+        set(&mut task);
+        task.step(&self.model, step, &mut StdRng::seed_from_u64(0))
+            .unwrap()
+    }
+}
+
 fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
     t.into_data().try_to_vec::<f32>().unwrap()
 }
@@ -277,16 +315,13 @@ fn epochs_visit_every_digit_once_in_a_seeded_order() {
 
 #[test]
 fn micro_batches_give_the_gradient_of_the_whole_batch() {
-    let split = Arc::new(synthetic_split(12, 8));
-    let templates = Templates::from_split(&split).unwrap();
-    let dev = Device::flex().autodiff();
-    let cfg = small_cfg(2, 6);
-    let m = RefineNca::new(&cfg, &templates, &dev, &mut StdRng::seed_from_u64(3));
+    let f = Fixture::new(12, 8, small_cfg(2, 6), 3);
+    let m = &f.model;
     let run = |micro| {
-        let mut task = RefineTask::new(cfg.clone(), templates.clone(), split.clone(), 5).unwrap();
-        task.micro_batch = micro;
-        task.engine = Engine::Burn;
-        task.step(&m, 0, &mut StdRng::seed_from_u64(0)).unwrap()
+        f.step(5, 0, |task| {
+            task.micro_batch = micro;
+            task.engine = Engine::Burn;
+        })
     };
     let (whole, parts) = (run(6), run(4));
     assert!(
@@ -461,16 +496,9 @@ fn diff_and_scale(a: &[f32], b: &[f32]) -> (f32, f32) {
 
 #[test]
 fn spectral_engine_step_equals_burn_autodiff() {
-    let split = Arc::new(synthetic_split(14, 21));
-    let templates = Templates::from_split(&split).unwrap();
-    let dev = Device::flex().autodiff();
-    let cfg = small_cfg(3, 7);
-    let m = RefineNca::new(&cfg, &templates, &dev, &mut StdRng::seed_from_u64(4));
-    let run = |engine| {
-        let mut task = RefineTask::new(cfg.clone(), templates.clone(), split.clone(), 9).unwrap();
-        task.engine = engine;
-        task.step(&m, 1, &mut StdRng::seed_from_u64(0)).unwrap()
-    };
+    let f = Fixture::new(14, 21, small_cfg(3, 7), 4);
+    let m = &f.model;
+    let run = |engine| f.step(9, 1, |task| task.engine = engine);
     let (burn, fast) = (run(Engine::Burn), run(Engine::Fast));
     assert!(
         (burn.loss - fast.loss).abs() < 1e-5 * burn.loss,

@@ -23,7 +23,8 @@ pub enum AttentionCommand {
         --out runs/attention-lizard\n\n\
         The run directory gets config.json, metrics.jsonl (one line per step; `nca plot` reads \
         it), metrics.png, snapshots/step-NNNNNN.png, snapshots.png and checkpoint/ \
-        (model.safetensors, optimizer and trajectory state: --resume continues the run).")]
+        (model.safetensors, optimizer and trajectory state: --resume continues the run). \
+        Adam's learning rate is the doc's 0.001 unless --lr is given.")]
     Train(AttentionTrainArgs),
     /// Export one transition to ONNX (opset 17): input state [B,C,H,W], output next_state
     /// (deterministic: no random inputs). The checkpoint's config is in the model's metadata.
@@ -302,13 +303,39 @@ mod tests {
     /// The `--help` texts state the library's defaults; keep them in step.
     #[test]
     fn help_defaults_are_the_library_defaults() {
+        use clap::Args as _;
+        let help = AttentionTrainArgs::augment_args(clap::Command::new("train"))
+            .render_long_help()
+            .to_string();
+        // The help of `--flag`: from its line to the next option's.
+        let help_of = |flag: &str| {
+            let from = help.find(&format!("--{flag}")).expect(flag);
+            let rest = &help[from + 2..];
+            rest[..rest.find("\n  -").unwrap_or(rest.len())].to_string()
+        };
         let d = AttentionTrainConfig::default();
-        assert_eq!(
-            (d.sigma_small, d.sigma_large, d.epsilon, d.lr),
-            (0.01, 0.1, 0.001, 0.001)
+        for (flag, value) in [
+            ("sigma-small", d.sigma_small.to_string()),
+            ("sigma-large", d.sigma_large.to_string()),
+            ("epsilon", d.epsilon.to_string()),
+            ("hidden-channels", d.model.hidden_channels.to_string()),
+            ("attn-width", d.model.width.to_string()),
+        ] {
+            let text = help_of(flag);
+            assert!(
+                text.contains(&format!("[default: {value}]")),
+                "{flag}: {text}"
+            );
+        }
+        assert!(d.model.relative_position, "--no-position turns it off");
+        use clap::Subcommand as _;
+        let cmd = AttentionCommand::augment_subcommands(clap::Command::new("attention"));
+        let train = cmd.find_subcommand("train").expect("train");
+        let after = train.get_after_help().expect("after help").to_string();
+        assert!(
+            after.contains(&format!("the doc's {} unless --lr", d.lr)),
+            "{after}"
         );
-        assert_eq!((d.model.width, d.model.hidden_channels), (16, 0));
-        assert!(d.model.relative_position);
     }
 
     #[test]

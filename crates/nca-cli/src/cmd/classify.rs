@@ -2,17 +2,16 @@
 
 use std::sync::Arc;
 
-use nca::ca::Runner;
-use nca::classify::eval::{EvalOptions, cell_votes, evaluate, majority};
-use nca::classify::task::{fresh_state, mutate_state};
+use nca::classify::eval::{EvalOptions, cell_votes, evaluate, majority, mutation_rollout};
+use nca::classify::task::fresh_state;
 use nca::classify::{ClassifyConfig, ClassifyTask, Loss};
 use nca_data::{SplitName, load_split, resolve_data_dir};
 use rand::SeedableRng;
 
 use super::train::{device_and_engine, train_and_report};
 use super::{CmdResult, check_free};
-use crate::cli::ClassifyCommand;
-use crate::output::{interactive, print_json};
+use crate::cli::{ClassifyCommand, ReportArgs};
+use crate::output::{per_step, print_json, with_progress};
 
 pub fn run(c: ClassifyCommand) -> CmdResult {
     match c {
@@ -55,13 +54,9 @@ pub fn run(c: ClassifyCommand) -> CmdResult {
             ticks_before,
             ticks_after,
             seed,
-            plot,
-            force,
-            json,
+            report: out,
         } => {
-            if let Some(p) = &plot {
-                check_free(p, force)?;
-            }
+            out.check_plot()?;
             let device = nca::device::device_for(None)?;
             let (model, cfg, meta) = nca::classify::model::load_checkpoint(&checkpoint, &device)?;
             let dir = resolve_data_dir(data.as_deref())?;
@@ -75,38 +70,21 @@ pub fn run(c: ClassifyCommand) -> CmdResult {
             };
             let n = limit.unwrap_or(test.len()).min(test.len());
             let started = std::time::Instant::now();
-            let show = interactive() && !json;
-            let report = evaluate(&model, &cfg, &test, &opts, |done| {
-                if show {
-                    eprint!("\r{done}/{n} digits");
-                }
+            let report = with_progress(n, out.json, |progress| {
+                evaluate(&model, &cfg, &test, &opts, progress)
             })?;
-            if show {
-                eprintln!();
-            }
-            if let Some(p) = &plot {
-                let pts = |v: &[f64]| {
-                    v.iter()
-                        .enumerate()
-                        .map(|(i, y)| ((i + 1) as f64, *y))
-                        .collect()
-                };
-                nca_viz::plot_curves(
-                    &format!(
-                        "Self-classifying MNIST ({} digits, mutation at tick {})",
-                        report.digits, report.mutate_at
-                    ),
-                    "tick",
-                    "share",
-                    &[
-                        ("cell accuracy", pts(&report.accuracy)),
-                        ("total agreement", pts(&report.agreement)),
-                    ],
-                    p,
-                    force,
-                )?;
-            }
-            if json {
+            out.plot(
+                &format!(
+                    "Self-classifying MNIST ({} digits, mutation at tick {})",
+                    report.digits, report.mutate_at
+                ),
+                "tick",
+                &[
+                    ("cell accuracy", per_step(&report.accuracy)),
+                    ("total agreement", per_step(&report.agreement)),
+                ],
+            )?;
+            if out.json {
                 print_json(&report);
             } else {
                 println!("checkpoint {} (step {})", checkpoint.display(), meta.step);
@@ -135,19 +113,8 @@ pub fn run(c: ClassifyCommand) -> CmdResult {
             data,
             limit,
             every,
-            plot,
-            force,
-            json,
-        } => curve(
-            &run,
-            snapshots,
-            data.as_deref(),
-            limit,
-            every,
-            plot.as_deref(),
-            force,
-            json,
-        )?,
+            report,
+        } => curve(&run, snapshots, data.as_deref(), limit, every, &report)?,
         ClassifyCommand::Animate {
             checkpoint,
             data,
@@ -262,7 +229,6 @@ fn animate(
     check_free(out, a.force)?;
     let device = nca::device::device_for(None)?;
     let (model, cfg, _) = nca::classify::model::load_checkpoint(checkpoint, &device)?;
-    let runner = Runner::new(&model);
     let mut rng = rand::rngs::StdRng::seed_from_u64(a.seed);
     // The digits: a user image, or random test digits.
     let (mut state, h, w, test) = match input {
@@ -293,25 +259,20 @@ fn animate(
         );
     }
     let mut frames = vec![frame_px];
-    for t in 1..=total {
-        if let Some(test) = &test
-            && t > 1
-            && (t - 1) % a.n_steps_per_stage == 0
-        {
-            let len = cfg.channels * h * w;
-            for k in 0..b {
-                let j = rand::Rng::random_range(&mut rng, 0..test.len());
-                mutate_state(
-                    &mut state[k * len..(k + 1) * len],
-                    &test.image_f32(j),
-                    cfg.channels,
-                    cfg.alive_threshold,
-                );
-            }
-        }
-        runner.run(&mut state, dims, 1, &mut rng)?;
-        frames.push(render(&state, &cfg, dims, a)?);
-    }
+    let schedule = (stages, a.n_steps_per_stage);
+    mutation_rollout(
+        &model,
+        &cfg,
+        &mut state,
+        dims,
+        test.as_ref(),
+        schedule,
+        &mut rng,
+        |_, s| {
+            frames.push(render(s, &cfg, dims, a)?);
+            Ok::<_, Box<dyn std::error::Error>>(())
+        },
+    )?;
     nca_viz::save_gif(&frames, a.fps, true, out, a.force)?;
     let verdicts: Vec<_> = majority(&cell_votes(&state, &cfg, h * w), cfg.classes, h * w)
         .into_iter()
@@ -346,23 +307,18 @@ fn wall_times(run: &std::path::Path) -> Result<Vec<(u64, f64)>, Box<dyn std::err
         .collect())
 }
 
-#[allow(clippy::too_many_arguments)]
 fn curve(
     run: &std::path::Path,
     snapshots: Option<std::path::PathBuf>,
     data: Option<&std::path::Path>,
     limit: usize,
     every: usize,
-    plot: Option<&std::path::Path>,
-    force: bool,
-    json: bool,
+    out: &ReportArgs,
 ) -> CmdResult {
     if every == 0 || limit == 0 {
         return Err("--every and --limit must be at least 1".into());
     }
-    if let Some(p) = plot {
-        check_free(p, force)?;
-    }
+    out.check_plot()?;
     let dir = snapshots.unwrap_or_else(|| run.join("snapshots"));
     let mut snaps: Vec<(u64, std::path::PathBuf)> = std::fs::read_dir(&dir)
         .map_err(|e| format!("{}: {e}", dir.display()))?
@@ -400,7 +356,7 @@ fn curve(
         let (model, cfg, _) = nca::classify::model::load_checkpoint(path, &device)?;
         let r = evaluate(&model, &cfg, &test, &opts, |_| {})?;
         let wall = walls.iter().find(|(s, _)| s == step).map(|w| w.1);
-        if !json {
+        if !out.json {
             println!(
                 "step {step:>7}  wall {:>7}  accuracy@200 {:.4}  agreement@200 {:.4}",
                 wall.map(|w| format!("{:.1} min", w / 60.0))
@@ -414,26 +370,21 @@ fn curve(
             "accuracy_at_200": r.accuracy_at_200, "agreement_at_200": r.agreement_at_200,
         }));
     }
-    if let Some(p) = plot {
-        let series = |key: &str| -> Vec<(f64, f64)> {
-            points
-                .iter()
-                .filter_map(|v| Some((v["wall_min"].as_f64()?, v[key].as_f64()?)))
-                .collect()
-        };
-        nca_viz::plot_curves(
-            &format!("Self-classifying MNIST: time to accuracy ({limit} test digits, tick 200)"),
-            "wall minutes on this machine",
-            "share",
-            &[
-                ("cell accuracy", series("accuracy_at_200")),
-                ("total agreement", series("agreement_at_200")),
-            ],
-            p,
-            force,
-        )?;
-    }
-    if json {
+    let series = |key: &str| -> Vec<(f64, f64)> {
+        points
+            .iter()
+            .filter_map(|v| Some((v["wall_min"].as_f64()?, v[key].as_f64()?)))
+            .collect()
+    };
+    out.plot(
+        &format!("Self-classifying MNIST: time to accuracy ({limit} test digits, tick 200)"),
+        "wall minutes on this machine",
+        &[
+            ("cell accuracy", series("accuracy_at_200")),
+            ("total agreement", series("agreement_at_200")),
+        ],
+    )?;
+    if out.json {
         print_json(&serde_json::json!({ "limit": limit, "points": points }));
     }
     Ok(())

@@ -2,8 +2,7 @@
 
 use std::path::PathBuf;
 
-use nca::ca::Runner;
-use nca::grow::eval::{GrowEvalOptions, evaluate, half_cut};
+use nca::grow::eval::{Damage, GrowEvalOptions, damage_rollout, evaluate};
 use nca::grow::model::load_checkpoint;
 use nca::grow::seed_state;
 use nca::grow::task::GrowTrainConfig;
@@ -68,77 +67,48 @@ pub fn run(c: GrowCommand) -> CmdResult {
             runs,
             seed,
             json,
-        } => {
-            if runs == 0 || runs > 1024 {
-                return Err("--runs must be in 1..=1024".into());
-            }
-            let device = nca::device::device_for(None)?;
-            let (model, cfg, target, meta) = load_checkpoint(&checkpoint, &device)?;
-            let opts = GrowEvalOptions {
-                runs,
-                seed,
-                ..GrowEvalOptions::default()
-            };
-            let r = evaluate(&model, &cfg, &target, &opts)?;
-            if json {
-                print_json(&r);
-            } else {
-                println!(
-                    "checkpoint {} (step {}), {} runs",
-                    checkpoint.display(),
-                    meta.step,
-                    r.runs
-                );
-                println!(
-                    "loss_grow          {:.5}  (96 ticks from the seed)",
-                    r.loss_grow
-                );
-                println!(
-                    "loss_persist_1000  {:.5}  (1000 ticks)",
-                    r.loss_persist_1000
-                );
-                println!(
-                    "loss_after_cut     {:.5}  (half of the pattern cut out)",
-                    r.loss_after_cut
-                );
-                println!(
-                    "loss_regrow        {:.5}  (96 ticks after the cut)",
-                    r.loss_regrow
-                );
-            }
-        }
+        } => eval(&checkpoint, runs, seed, json)?,
         GrowCommand::Animate(a) => animate(a)?,
     }
     Ok(())
 }
 
-/// A damage event: a disc cut before a tick.
-struct Damage {
-    x: f32,
-    y: f32,
-    r: f32,
-    tick: usize,
-}
-
-fn parse_damage(s: &str, target: &nca::grow::GrowTarget) -> Result<Damage, String> {
-    let bad = || format!("malformed --damage '{s}' (expected X,Y,R@TICK or half@TICK)");
-    let (what, tick) = s.split_once('@').ok_or_else(bad)?;
-    let tick: usize = tick.trim().parse().map_err(|_| bad())?;
-    if what.trim() == "half" {
-        let (x, y, r) = half_cut(target);
-        return Ok(Damage { x, y, r, tick });
+/// `nca grow eval`: growth, stability and regrowth figures of a checkpoint.
+fn eval(checkpoint: &std::path::Path, runs: usize, seed: u64, json: bool) -> CmdResult {
+    if runs == 0 || runs > 1024 {
+        return Err("--runs must be in 1..=1024".into());
     }
-    let v: Vec<f32> = what
-        .split(',')
-        .map(|p| p.trim().parse::<f32>())
-        .collect::<Result<_, _>>()
-        .map_err(|_| bad())?;
-    match v[..] {
-        [x, y, r] if r >= 0.0 && x.is_finite() && y.is_finite() && r.is_finite() => {
-            Ok(Damage { x, y, r, tick })
-        }
-        _ => Err(bad()),
+    let device = nca::device::device_for(None)?;
+    let (model, cfg, target, meta) = load_checkpoint(checkpoint, &device)?;
+    let opts = GrowEvalOptions {
+        runs,
+        seed,
+        ..GrowEvalOptions::default()
+    };
+    let r = evaluate(&model, &cfg, &target, &opts)?;
+    if json {
+        print_json(&r);
+        return Ok(());
     }
+    println!(
+        "checkpoint {} (step {}), {} runs",
+        checkpoint.display(),
+        meta.step,
+        r.runs
+    );
+    for (name, value, what) in [
+        ("loss_grow", r.loss_grow, "96 ticks from the seed"),
+        ("loss_persist_1000", r.loss_persist_1000, "1000 ticks"),
+        (
+            "loss_after_cut",
+            r.loss_after_cut,
+            "half of the pattern cut out",
+        ),
+        ("loss_regrow", r.loss_regrow, "96 ticks after the cut"),
+    ] {
+        println!("{name:<18} {value:.5}  ({what})");
+    }
+    Ok(())
 }
 
 /// `nca grow animate`.
@@ -195,14 +165,13 @@ fn animate(a: AnimateArgs) -> CmdResult {
     let damages: Vec<Damage> = a
         .damage
         .iter()
-        .map(|d| parse_damage(d, &target))
+        .map(|d| Damage::parse(d, &target))
         .collect::<Result<_, _>>()?;
     let (c, s) = (cfg.channels, target.side);
     let frames_total = a.ticks / a.every + 1;
     if frames_total * s * s * a.zoom * a.zoom > 400_000_000 {
         return Err("animation too large; lower --ticks, raise --every or lower --zoom".into());
     }
-    let runner = Runner::new(&model);
     let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(a.seed);
     let mut x = seed_state(c, s);
     let frame_of = |x: &[f32], t: usize| -> Result<nca_viz::Frame, nca_viz::VizError> {
@@ -216,13 +185,9 @@ fn animate(a: AnimateArgs) -> CmdResult {
     if a.sheet_ticks.contains(&0) {
         sheet.push(frames[0].clone());
     }
-    for t in 1..=a.ticks {
-        for d in damages.iter().filter(|d| d.tick == t) {
-            nca::pool::damage_circle(&mut x, [c, s, s], d.x, d.y, d.r);
-        }
-        runner.run(&mut x, [1, s, s], 1, &mut rng)?;
+    damage_rollout(&model, &mut x, s, &damages, a.ticks, &mut rng, |t, x| {
         if t % a.every == 0 || a.sheet_ticks.contains(&t) {
-            let f = frame_of(&x, t)?;
+            let f = frame_of(x, t)?;
             if a.sheet_ticks.contains(&t) {
                 sheet.push(f.clone());
             }
@@ -230,7 +195,8 @@ fn animate(a: AnimateArgs) -> CmdResult {
                 frames.push(f);
             }
         }
-    }
+        Ok::<_, Box<dyn std::error::Error>>(())
+    })?;
     nca_viz::save_gif(&frames, a.fps, true, &a.out, a.force)?;
     println!("wrote {} ({} frames)", a.out.display(), frames.len());
     if let Some(p) = &a.sheet {

@@ -12,7 +12,8 @@ use nca_data::{SplitName, load_split, resolve_data_dir};
 
 use super::train::{device_and_engine, train_and_report, trainer_config};
 use super::{CmdResult, check_free};
-use crate::output::{interactive, print_json};
+use crate::cli::ReportArgs;
+use crate::output::{per_step, print_json, with_progress};
 
 /// `nca refine ...`.
 #[derive(Subcommand, Debug)]
@@ -58,15 +59,9 @@ pub enum RefineCommand {
         /// `fast` (nca-fast's spectral engine, CPU) or `burn` (the Burn backend).
         #[arg(long, value_enum, default_value = "fast")]
         engine: Engine,
-        /// Also draw accuracy and confidence per step to this PNG.
-        #[arg(long, value_name = "FILE.png")]
-        plot: Option<PathBuf>,
-        /// Replace an existing plot.
-        #[arg(long)]
-        force: bool,
-        /// Print one JSON object (per-step arrays and summary numbers).
-        #[arg(long)]
-        json: bool,
+        /// Plot (accuracy and confidence per step) and JSON output.
+        #[command(flatten)]
+        report: ReportArgs,
     },
     /// Refine one digit image: all steps as a contact sheet and an animation, and the verdict.
     Animate {
@@ -145,19 +140,8 @@ pub fn run(c: RefineCommand) -> CmdResult {
             limit,
             batch,
             engine,
-            plot,
-            force,
-            json,
-        } => eval(
-            &checkpoint,
-            data.as_deref(),
-            limit,
-            batch,
-            engine,
-            plot.as_deref(),
-            force,
-            json,
-        ),
+            report,
+        } => eval(&checkpoint, data.as_deref(), limit, batch, engine, &report),
         RefineCommand::Animate {
             checkpoint,
             input,
@@ -279,70 +263,48 @@ fn load(checkpoint: &Path) -> Result<(RefineNca, Templates, usize), Box<dyn std:
     Ok((model, templates, meta.step))
 }
 
-#[allow(clippy::too_many_arguments)]
 fn eval(
     checkpoint: &Path,
     data: Option<&Path>,
     limit: Option<usize>,
     batch: usize,
     engine: Engine,
-    plot: Option<&Path>,
-    force: bool,
-    json: bool,
+    out: &ReportArgs,
 ) -> CmdResult {
-    if let Some(p) = plot {
-        check_free(p, force)?;
-    }
+    out.check_plot()?;
     if batch == 0 || batch > 10_000 {
         return Err("--batch must be in 1..=10000".into());
     }
     let (model, templates, step) = load(checkpoint)?;
     let test = load_split(&resolve_data_dir(data)?, SplitName::Test)?;
     let n = limit.unwrap_or(test.len()).min(test.len());
-    let show = interactive() && !json;
     let started = std::time::Instant::now();
     let opts = EvalOptions {
         limit,
         batch,
         engine,
     };
-    let r = evaluate(&model, &templates, &test, &opts, |done| {
-        if show {
-            eprint!("\r{done}/{n} digits");
-        }
+    let r = with_progress(n, out.json, |progress| {
+        evaluate(&model, &templates, &test, &opts, progress)
     })?;
-    if show {
-        eprintln!();
-    }
     let secs = started.elapsed().as_secs_f64();
-    if let Some(p) = plot {
-        let pts = |v: &[f64]| {
-            v.iter()
-                .enumerate()
-                .map(|(i, y)| ((i + 1) as f64, *y))
-                .collect()
-        };
-        let base = vec![
-            (1.0, r.accuracy_templates_only),
-            (r.accuracy_per_step.len() as f64, r.accuracy_templates_only),
-        ];
-        nca_viz::plot_curves(
-            &format!(
-                "Digit refiner: verdict after each step ({} test digits)",
-                r.digits
-            ),
-            "step",
-            "share",
-            &[
-                ("accuracy", pts(&r.accuracy_per_step)),
-                ("mean confidence", pts(&r.confidence_per_step)),
-                ("templates only", base),
-            ],
-            p,
-            force,
-        )?;
-    }
-    if json {
+    let base = vec![
+        (1.0, r.accuracy_templates_only),
+        (r.accuracy_per_step.len() as f64, r.accuracy_templates_only),
+    ];
+    out.plot(
+        &format!(
+            "Digit refiner: verdict after each step ({} test digits)",
+            r.digits
+        ),
+        "step",
+        &[
+            ("accuracy", per_step(&r.accuracy_per_step)),
+            ("mean confidence", per_step(&r.confidence_per_step)),
+            ("templates only", base),
+        ],
+    )?;
+    if out.json {
         let mut v = serde_json::to_value(&r)?;
         v["checkpoint"] = serde_json::json!(checkpoint);
         v["step"] = serde_json::json!(step);

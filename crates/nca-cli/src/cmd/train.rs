@@ -14,13 +14,7 @@ pub fn trainer_config(t: &TrainArgs, mut recipe: Recipe) -> TrainerConfig {
         recipe = recipe.with_lr(lr);
     }
     if !t.lr_drops.is_empty() {
-        recipe.lr = nca::schedule::LrSchedule::Piecewise {
-            lr: recipe.lr.lr_at(0),
-            factors: (1..=t.lr_drops.len())
-                .map(|i| 0.1f64.powi(i as i32))
-                .collect(),
-            boundaries: t.lr_drops.clone(),
-        };
+        recipe.lr = nca::schedule::LrSchedule::tenfold_drops(recipe.lr.lr_at(0), &t.lr_drops);
     }
     recipe.checkpoint_every = t.checkpoint_every.unwrap_or(recipe.checkpoint_every);
     recipe.log_every = t.log_every.unwrap_or(recipe.log_every);

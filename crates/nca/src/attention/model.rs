@@ -242,10 +242,8 @@ pub fn config_from_meta(
 ) -> Result<AttentionConfig> {
     // Written by the shared trainer under `task`; runs from before it kept `train` at the top.
     let keys: &[&[&str]] = &[&["task", "train", "model"], &["train", "model"]];
-    let cfg: AttentionConfig =
-        crate::checkpoint::config_part(path, meta, keys, "attention config")?;
-    cfg.validate()?;
-    Ok(cfg)
+    let what = "attention config";
+    crate::checkpoint::validated_part(path, meta, keys, what, AttentionConfig::validate)
 }
 
 /// Loads an `attention` checkpoint on `device`, with the model settings it was trained with.
@@ -344,21 +342,14 @@ mod tests {
 
     #[test]
     fn bad_settings_are_rejected() {
-        let bad = [
-            AttentionConfig {
-                width: 0,
-                ..AttentionConfig::default()
-            },
-            AttentionConfig {
-                hidden_channels: 1000,
-                ..AttentionConfig::default()
-            },
-            AttentionConfig {
-                image_channels: 0,
-                ..AttentionConfig::default()
-            },
+        let changes: [fn(&mut AttentionConfig); 3] = [
+            |c| c.width = 0,
+            |c| c.hidden_channels = 1000,
+            |c| c.image_channels = 0,
         ];
-        for cfg in bad {
+        for change in changes {
+            let mut cfg = AttentionConfig::default();
+            change(&mut cfg);
             assert!(cfg.validate().is_err(), "{cfg:?}");
         }
         assert!(AttentionConfig::default().validate().is_ok());

@@ -189,9 +189,7 @@ impl AttentionTask {
 impl Task for AttentionTask {
     type Model = AttentionNca;
 
-    fn family(&self) -> &'static str {
-        super::FAMILY
-    }
+    const FAMILY: &'static str = super::FAMILY;
 
     fn config(&self) -> serde_json::Value {
         serde_json::json!({
@@ -263,18 +261,11 @@ impl Task for AttentionTask {
 
     fn state(&self) -> Vec<NamedArray> {
         let s = self.target.side;
+        let shape = vec![1, self.cfg.model.channels(), s, s];
         vec![
-            NamedArray {
-                name: "state".into(),
-                shape: vec![1, self.cfg.model.channels(), s, s],
-                data: self.state.clone(),
-            },
-            NamedArray {
-                name: "spike_steps".into(),
-                shape: vec![self.spike_steps.len()],
-                // Exact: steps are at most 10^7 < 2^24.
-                data: self.spike_steps.iter().map(|&k| k as f32).collect(),
-            },
+            NamedArray::new("state", shape, self.state.clone()),
+            // Exact: steps are at most 10^7 < 2^24.
+            NamedArray::of_integers("spike_steps", self.spike_steps.iter().copied()),
         ]
     }
 
@@ -283,12 +274,7 @@ impl Task for AttentionTask {
             match a.name.as_str() {
                 "state" if a.data.len() == self.state.len() => self.state = a.data,
                 "spike_steps" => self.spike_steps = a.data.iter().map(|&k| k as usize).collect(),
-                _ => {
-                    return Err(NcaError::config(
-                        "task state",
-                        format!("'{}' does not fit this configuration", a.name),
-                    ));
-                }
+                _ => return Err(a.misfit()),
             }
         }
         Ok(())

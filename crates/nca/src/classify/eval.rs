@@ -218,3 +218,36 @@ pub fn majority(votes: &[Option<usize>], classes: usize, hw: usize) -> Vec<Optio
         })
         .collect()
 }
+
+/// The paper's mutation demo: `stages × per_stage` ticks of the digits in `state` (`dims`);
+/// at the start of every stage after the first, each digit turns into a random digit of `test`
+/// if given (its cells keep their state, as in training's mutations). Calls `observe(t, state)`
+/// after every tick.
+#[allow(clippy::too_many_arguments)]
+pub fn mutation_rollout<E: From<NcaError>>(
+    model: &Nca,
+    cfg: &ClassifyConfig,
+    state: &mut Vec<f32>,
+    dims: [usize; 3],
+    test: Option<&Split>,
+    (stages, per_stage): (usize, usize),
+    rng: &mut StdRng,
+    mut observe: impl FnMut(usize, &[f32]) -> std::result::Result<(), E>,
+) -> std::result::Result<(), E> {
+    let runner = Runner::new(model);
+    let len = cfg.channels * dims[1] * dims[2];
+    for t in 1..=stages * per_stage {
+        if let Some(test) = test
+            && t > 1
+            && (t - 1) % per_stage == 0
+        {
+            for s in state.chunks_mut(len) {
+                let j = rng.random_range(0..test.len());
+                mutate_state(s, &test.image_f32(j), cfg.channels, cfg.alive_threshold);
+            }
+        }
+        runner.run(state, dims, 1, rng)?;
+        observe(t, state)?;
+    }
+    Ok(())
+}

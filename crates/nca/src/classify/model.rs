@@ -38,10 +38,8 @@ pub fn config_from_meta(
     path: &std::path::Path,
     meta: &crate::checkpoint::CheckpointMeta,
 ) -> Result<ClassifyConfig> {
-    let cfg: ClassifyConfig =
-        crate::checkpoint::config_part(path, meta, &[&["task"]], "classify config")?;
-    cfg.validate()?;
-    Ok(cfg)
+    let what = "classify config";
+    crate::checkpoint::validated_part(path, meta, &[&["task"]], what, ClassifyConfig::validate)
 }
 
 /// Loads a `classify` checkpoint (written by training or shipped in `models/`) on `device`,

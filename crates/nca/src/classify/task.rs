@@ -152,9 +152,7 @@ impl ClassifyTask {
 impl Task for ClassifyTask {
     type Model = Nca;
 
-    fn family(&self) -> &'static str {
-        super::FAMILY
-    }
+    const FAMILY: &'static str = super::FAMILY;
 
     fn config(&self) -> serde_json::Value {
         serde_json::to_value(&self.cfg).expect("config serialises")
@@ -168,11 +166,7 @@ impl Task for ClassifyTask {
     /// gradient normalised.
     fn recipe(&self) -> Recipe {
         Recipe {
-            lr: LrSchedule::Piecewise {
-                lr: 1e-3,
-                boundaries: vec![30_000, 70_000],
-                factors: vec![0.1, 0.01],
-            },
+            lr: LrSchedule::tenfold_drops(1e-3, &[30_000, 70_000]),
             ..Recipe::default()
         }
     }
@@ -211,16 +205,12 @@ impl Task for ClassifyTask {
     fn state(&self) -> Vec<NamedArray> {
         let [c, h, w] = self.pool.shape;
         vec![
-            NamedArray {
-                name: "pool".into(),
-                shape: vec![self.pool.len(), c, h, w],
-                data: self.pool.data.clone(),
-            },
-            NamedArray {
-                name: "labels".into(),
-                shape: vec![self.labels.len()],
-                data: self.labels.iter().map(|&l| l as f32).collect(),
-            },
+            NamedArray::new(
+                "pool",
+                vec![self.pool.len(), c, h, w],
+                self.pool.data.clone(),
+            ),
+            NamedArray::of_integers("labels", self.labels.iter().map(|&l| usize::from(l))),
         ]
     }
 
@@ -231,12 +221,7 @@ impl Task for ClassifyTask {
                 "labels" if a.data.len() == self.labels.len() => {
                     self.labels = a.data.iter().map(|&l| l as u8).collect()
                 }
-                _ => {
-                    return Err(NcaError::config(
-                        "task state",
-                        format!("'{}' does not fit this configuration", a.name),
-                    ));
-                }
+                _ => return Err(a.misfit()),
             }
         }
         Ok(())

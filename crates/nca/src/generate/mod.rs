@@ -339,9 +339,7 @@ impl GenerateTask {
 impl Task for GenerateTask {
     type Model = GenerateModel;
 
-    fn family(&self) -> &'static str {
-        FAMILY
-    }
+    const FAMILY: &'static str = FAMILY;
 
     fn config(&self) -> serde_json::Value {
         serde_json::to_value(&self.cfg).expect("config serialises")
@@ -358,11 +356,7 @@ impl Task for GenerateTask {
     /// original's clip; its AdamW at 1e-5 learns far too slowly for a CPU budget).
     fn recipe(&self) -> Recipe {
         Recipe {
-            lr: LrSchedule::Piecewise {
-                lr: 1e-3,
-                boundaries: vec![4000],
-                factors: vec![0.1],
-            },
+            lr: LrSchedule::tenfold_drops(1e-3, &[4000]),
             grad_policy: crate::grads::GradPolicy::ClipGlobal { max_norm: 1.0 },
             ..Recipe::default()
         }
@@ -510,10 +504,8 @@ fn set_params(mut nca: Nca, params: &nca_fast::NcaParams) -> Nca {
 
 /// The validated configuration in a `generate` checkpoint's metadata.
 pub fn config_from_meta(path: &Path, meta: &CheckpointMeta) -> Result<GenerateConfig> {
-    let cfg: GenerateConfig =
-        crate::checkpoint::config_part(path, meta, &[&["task"]], "generate config")?;
-    cfg.validate()?;
-    Ok(cfg)
+    let what = "generate config";
+    crate::checkpoint::validated_part(path, meta, &[&["task"]], what, GenerateConfig::validate)
 }
 
 /// Loads a `generate` checkpoint on `device` with the configuration it was trained with.

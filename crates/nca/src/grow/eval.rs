@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::model::GrowConfig;
 use super::target::{GrowTarget, seed_state};
 use crate::ca::{Nca, Runner, prefix_mse};
-use crate::error::Result;
+use crate::error::{NcaError, Result};
 use crate::pool::damage_circle;
 
 /// Mean over states of the mean squared RGBA error to the target.
@@ -115,4 +115,107 @@ pub fn evaluate(
         loss_after_cut,
         cut,
     })
+}
+
+/// A cut in a rollout: the disc of radius `r` cells around cell (`x`, `y`) is cleared before
+/// tick `tick`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Damage {
+    /// Centre column.
+    pub x: f32,
+    /// Centre row.
+    pub y: f32,
+    /// Radius in cells.
+    pub r: f32,
+    /// The tick before which the cut is made.
+    pub tick: usize,
+}
+
+impl Damage {
+    /// Parses `X,Y,R@TICK`, or `half@TICK` for [`half_cut`] of `target`.
+    pub fn parse(s: &str, target: &GrowTarget) -> Result<Self> {
+        let bad = || {
+            NcaError::config(
+                "--damage",
+                format!("malformed '{s}' (expected X,Y,R@TICK or half@TICK)"),
+            )
+        };
+        let (what, tick) = s.split_once('@').ok_or_else(bad)?;
+        let tick: usize = tick.trim().parse().map_err(|_| bad())?;
+        let (x, y, r) = if what.trim() == "half" {
+            half_cut(target)
+        } else {
+            let v: Vec<f32> = what
+                .split(',')
+                .map(|p| p.trim().parse::<f32>())
+                .collect::<std::result::Result<_, _>>()
+                .map_err(|_| bad())?;
+            match v[..] {
+                [x, y, r] if r >= 0.0 && x.is_finite() && y.is_finite() && r.is_finite() => {
+                    (x, y, r)
+                }
+                _ => return Err(bad()),
+            }
+        };
+        Ok(Damage { x, y, r, tick })
+    }
+}
+
+/// The regeneration demo: runs one pattern `state` (`[C, side, side]`) for `ticks` ticks,
+/// making each of `damages` before its tick, and calls `observe(t, state)` after every tick.
+pub fn damage_rollout<E: From<NcaError>>(
+    model: &Nca,
+    state: &mut Vec<f32>,
+    side: usize,
+    damages: &[Damage],
+    ticks: usize,
+    rng: &mut StdRng,
+    mut observe: impl FnMut(usize, &[f32]) -> std::result::Result<(), E>,
+) -> std::result::Result<(), E> {
+    let (runner, dims) = (Runner::new(model), [1, side, side]);
+    let c = model.cfg.channels;
+    for t in 1..=ticks {
+        for d in damages.iter().filter(|d| d.tick == t) {
+            damage_circle(state, [c, side, side], d.x, d.y, d.r);
+        }
+        runner.run(state, dims, 1, rng)?;
+        observe(t, state)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn damage_parses_discs_and_the_half_cut() {
+        let target = GrowTarget::circle(16);
+        let d = Damage::parse(" 6, 7.5 ,3@12", &target).unwrap();
+        assert_eq!(
+            d,
+            Damage {
+                x: 6.0,
+                y: 7.5,
+                r: 3.0,
+                tick: 12
+            }
+        );
+        let (x, y, r) = half_cut(&target);
+        assert_eq!(
+            Damage::parse("half@3", &target).unwrap(),
+            Damage { x, y, r, tick: 3 }
+        );
+        for bad in [
+            "1,2@5",
+            "1,2,3",
+            "1,2,-1@5",
+            "1,2,nan@5",
+            "half@x",
+            "a,b,c@1",
+        ] {
+            let e = Damage::parse(bad, &target).unwrap_err().to_string();
+            assert!(e.contains(&format!("malformed '{bad}'")), "{e}");
+        }
+    }
 }

@@ -7,7 +7,7 @@ use rand::rngs::StdRng;
 use super::target::{GrowTarget, seed_state};
 use crate::ca::{Nca, Preset, prefix_mse, prefix_mse_and_grad, train_step};
 use crate::engine::Engine;
-use crate::error::{NcaError, Result};
+use crate::error::Result;
 use crate::pool::{SamplePool, random_damage, rank_by_loss_desc};
 use crate::schedule::LrSchedule;
 use crate::trainer::{NamedArray, Recipe, StepOutput, Task};
@@ -51,9 +51,7 @@ impl GrowTask {
 impl Task for GrowTask {
     type Model = Nca;
 
-    fn family(&self) -> &'static str {
-        super::FAMILY
-    }
+    const FAMILY: &'static str = super::FAMILY;
 
     fn config(&self) -> serde_json::Value {
         serde_json::json!({ "train": self.cfg, "target": self.target })
@@ -66,11 +64,7 @@ impl Task for GrowTask {
     /// The paper's: Adam at 2e-3, ×0.1 from step 2,000, each variable's gradient normalised.
     fn recipe(&self) -> Recipe {
         Recipe {
-            lr: LrSchedule::Piecewise {
-                lr: 2e-3,
-                boundaries: vec![2000],
-                factors: vec![0.1],
-            },
+            lr: LrSchedule::tenfold_drops(2e-3, &[2000]),
             ..Recipe::default()
         }
     }
@@ -112,11 +106,8 @@ impl Task for GrowTask {
 
     fn state(&self) -> Vec<NamedArray> {
         let [c, h, w] = self.pool.shape;
-        vec![NamedArray {
-            name: "pool".into(),
-            shape: vec![self.pool.len(), c, h, w],
-            data: self.pool.data.clone(),
-        }]
+        let shape = vec![self.pool.len(), c, h, w];
+        vec![NamedArray::new("pool", shape, self.pool.data.clone())]
     }
 
     fn set_state(&mut self, state: Vec<NamedArray>) -> Result<()> {
@@ -124,10 +115,7 @@ impl Task for GrowTask {
             if a.name == "pool" && a.data.len() == self.pool.data.len() {
                 self.pool.data = a.data;
             } else {
-                return Err(NcaError::config(
-                    "task state",
-                    format!("'{}' does not fit this configuration", a.name),
-                ));
+                return Err(a.misfit());
             }
         }
         Ok(())

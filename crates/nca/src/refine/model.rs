@@ -150,10 +150,8 @@ pub fn config_from_meta(
     path: &std::path::Path,
     meta: &crate::checkpoint::CheckpointMeta,
 ) -> Result<RefineConfig> {
-    let cfg: RefineConfig =
-        crate::checkpoint::config_part(path, meta, &[&["task"]], "refine config")?;
-    cfg.validate()?;
-    Ok(cfg)
+    let what = "refine config";
+    crate::checkpoint::validated_part(path, meta, &[&["task"]], what, RefineConfig::validate)
 }
 
 /// Loads a `refine` checkpoint on `device`, with the configuration it was trained with.

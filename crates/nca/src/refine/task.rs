@@ -162,16 +162,14 @@ impl RefineTask {
 impl Task for RefineTask {
     type Model = RefineNca;
 
-    fn family(&self) -> &'static str {
-        super::FAMILY
+    const FAMILY: &'static str = super::FAMILY;
+
+    fn init_model(&self, device: &Device, rng: &mut StdRng) -> RefineNca {
+        RefineNca::new(&self.cfg, &self.templates, device, rng)
     }
 
     fn config(&self) -> serde_json::Value {
         serde_json::to_value(&self.cfg).expect("config serialises")
-    }
-
-    fn init_model(&self, device: &Device, rng: &mut StdRng) -> RefineNca {
-        RefineNca::new(&self.cfg, &self.templates, device, rng)
     }
 
     fn recipe(&self) -> crate::trainer::Recipe {

@@ -144,14 +144,8 @@ impl Templates {
             let t = st
                 .tensor(name)
                 .map_err(|_| bad(format!("no '{name}' tensor")))?;
-            if t.dtype() != safetensors::Dtype::F32 {
-                return Err(bad(format!("'{name}' is not f32")));
-            }
-            let v = t
-                .data()
-                .chunks_exact(4)
-                .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-                .collect();
+            let v = crate::checkpoint::f32_values(&t)
+                .ok_or_else(|| bad(format!("'{name}' is not f32")))?;
             Ok((t.shape().to_vec(), v))
         };
         let (shape, images) = read("templates")?;
