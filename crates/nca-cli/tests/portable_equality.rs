@@ -101,15 +101,7 @@ fn grow_ticks_equal_nca_for_the_same_seed() {
     );
     assert_eq!(nca_models::grow::half_cut(&m.target), cut);
     let c = m.cfg().channels;
-    let mut s = Stepper::new(
-        m.spec.clone(),
-        m.params.clone(),
-        m.seed_state(),
-        [1, side, side],
-        m.cfg().fire_rate,
-        9,
-    )
-    .unwrap();
+    let mut s = m.seed_stepper(9).unwrap();
     s.run(40).unwrap();
     nca_models::grow::damage_circle(&mut s.state, [c, side, side], cut.0, cut.1, cut.2);
     s.run(5).unwrap();

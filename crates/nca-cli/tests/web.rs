@@ -315,16 +315,7 @@ fn playground_in_headless_chromium() {
     let g = &states["grow"];
     let m =
         GrowModel::from_bytes(&std::fs::read(models.join("lizard.safetensors")).unwrap()).unwrap();
-    let side = m.side();
-    let mut s = Stepper::new(
-        m.spec.clone(),
-        m.params.clone(),
-        m.seed_state(),
-        [1, side, side],
-        m.cfg().fire_rate,
-        g["seed"].as_u64().unwrap(),
-    )
-    .unwrap();
+    let mut s = m.seed_stepper(g["seed"].as_u64().unwrap()).unwrap();
     s.run(g["ticks"].as_u64().unwrap() as usize).unwrap();
     let (max, mean) = compare(&floats(&g["state"]), &s.state);
     println!(

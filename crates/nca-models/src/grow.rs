@@ -331,4 +331,12 @@ impl GrowModel {
     pub fn seed_state(&self) -> Vec<f32> {
         seed_state(self.cfg().channels, self.side())
     }
+
+    /// A stepper growing one pattern from the seed, its fire masks drawn from `seed`.
+    pub fn seed_stepper(&self, seed: u64) -> Result<crate::Stepper> {
+        let s = self.side();
+        let (spec, params) = (self.spec.clone(), self.params.clone());
+        let rate = self.cfg().fire_rate;
+        crate::Stepper::new(spec, params, self.seed_state(), [1, s, s], rate, seed)
+    }
 }

@@ -36,15 +36,8 @@ fn shipped_models_load_and_run() {
     assert_eq!(v.digit, 1);
 
     // The lizard grows from its seed.
-    let mut s = Stepper::new(
-        g.spec.clone(),
-        g.params.clone(),
-        g.seed_state(),
-        [1, 72, 72],
-        0.5,
-        2,
-    )
-    .unwrap();
+    assert_eq!((g.side(), g.cfg().fire_rate), (72, 0.5));
+    let mut s = g.seed_stepper(2).unwrap();
     s.run(80).unwrap();
     let n = 72 * 72;
     let alive = s.state[3 * n..4 * n].iter().filter(|a| **a > 0.1).count();

@@ -15,8 +15,7 @@ impl Panel {
     /// The panel of `model`, its grid holding the centre seed.
     fn new(model: GrowModel) -> Result<Self, String> {
         let s = model.side();
-        let (seed, rate) = (model.seed_state(), model.cfg().fire_rate);
-        let stepper = crate::stepper(&model.spec, &model.params, seed, s, rate)?;
+        let stepper = model.seed_stepper(0).map_err(|e| e.to_string())?;
         Ok(Panel {
             model,
             stepper,
