@@ -88,6 +88,14 @@ pub struct TrainCmd {
     /// Train on the first N training digits only.
     #[arg(long)]
     pub limit: Option<usize>,
+    /// Grow: standard deviation of the noise seed (the seed cell's hidden channels; 0: all 1)
+    /// [default: 0, or the --init model's].
+    #[arg(long)]
+    pub seed_noise: Option<f32>,
+    /// Grow: fit each group of this many same-class samples to as many digits by the cheapest
+    /// matching (0: each sample to its own random digit) [default: 0, or the --init model's].
+    #[arg(long)]
+    pub match_group: Option<usize>,
 }
 
 /// `nca generate eval`.
@@ -255,6 +263,8 @@ fn train(a: TrainCmd) -> CmdResult {
         digit: a.digit,
         batch: a.batch,
         ticks: a.ticks,
+        seed_noise: a.seed_noise.unwrap_or(base.seed_noise),
+        match_group: a.match_group.unwrap_or(base.match_group),
         ..base
     };
     let mut task = GenerateTask::new(cfg, Arc::new(split))?;

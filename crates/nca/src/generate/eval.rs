@@ -53,7 +53,7 @@ pub fn generate(
 ) -> Result<Vec<f32>> {
     let hw = h * w;
     let per = (cfg.channels + cfg.embed) * hw;
-    let mut x = start_states(cfg, &model.embedding_values(), labels, images, [h, w]);
+    let mut x = start_states(cfg, &model.embedding_values(), labels, images, [h, w], rng);
     let runner = Runner::new(&model.nca);
     let dims = [labels.len(), h, w];
     let clamp = |v: Vec<f32>| v.into_iter().map(|p| p.clamp(0.0, 1.0)).collect::<Vec<_>>();

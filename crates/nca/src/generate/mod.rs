@@ -12,10 +12,16 @@
 //! Two tasks share the model:
 //! - [`GenerateMode::Reconstruct`] (the original's): the rollout starts from the target digit
 //!   blurred by a 5x5 average pool and must restore it;
-//! - [`GenerateMode::Grow`]: the rollout starts from one seed cell (hidden channels 1 at the
-//!   centre) and must grow a digit of the requested class. Its target is a random training
-//!   digit of that class, so under the squared error the model learns the class's typical digit;
-//!   what varies between samples comes from the random fire masks only.
+//! - [`GenerateMode::Grow`]: the rollout starts from one seed cell at the centre and must grow
+//!   a digit of the requested class. With a constant seed (hidden channels 1) and each sample
+//!   fitted to a random training digit of its class, the squared error is least for the class's
+//!   mean image: a grey prototype, varied by the fire masks only. Two settings make it a
+//!   generator instead: a *noise seed* ([`GenerateConfig::seed_noise`]: the seed cell's hidden
+//!   channels are random, each sample its own draw) and *matched targets*
+//!   ([`GenerateConfig::match_group`]: the batch comes in groups of samples of one class, and
+//!   the group's digits are given to its samples by the cheapest matching of the final images,
+//!   [`matched_targets`]), so that different seeds are pulled towards different digits, not all
+//!   to one mean.
 //!
 //! The loss is the mean squared error of channel 0 against the target, averaged over the states
 //! after every `observe_every` ticks and the last one (intermediate-step losses, as the
@@ -95,6 +101,14 @@ pub struct GenerateConfig {
     pub blur: usize,
     /// Train on this class only (per-digit pretraining); `None`: every class.
     pub digit: Option<u8>,
+    /// Grow: the seed cell's hidden channels are N(0, `seed_noise`) draws, a noise seed that
+    /// each sample gets its own of (0: all 1, the same seed for every sample).
+    pub seed_noise: f32,
+    /// Grow: 0 fits every sample to its own random digit of its class. `k > 0` draws the batch
+    /// as groups of `k` samples of one class and `k` digits of it, and fits each sample to the
+    /// digit the minimum-cost matching of the group gives it (by the final error), so that
+    /// different noise seeds are pulled to different digits instead of all to the class mean.
+    pub match_group: usize,
 }
 
 impl Default for GenerateConfig {
@@ -110,6 +124,8 @@ impl Default for GenerateConfig {
             fire_rate: 0.5,
             blur: 5,
             digit: None,
+            seed_noise: 0.0,
+            match_group: 0,
         }
     }
 }
@@ -146,6 +162,12 @@ impl GenerateConfig {
             && d as usize >= CLASSES
         {
             return bad("digit", "must be 0..9");
+        }
+        if !(self.seed_noise >= 0.0 && self.seed_noise <= 100.0) {
+            return bad("seed_noise", "must be in 0..=100");
+        }
+        if self.match_group > 0 && !self.batch.is_multiple_of(self.match_group) {
+            return bad("match_group", "must divide the batch size");
         }
         Ok(())
     }
@@ -254,13 +276,15 @@ pub fn blur(image: &[f32], h: usize, w: usize, side: usize) -> Vec<f32> {
 }
 
 /// The start states `[B, C+E, H, W]` of `labels`: channel 0 the blurred `images` (reconstruct)
-/// or a seed cell in the hidden channels (grow), the label's embedding row in the last channels.
+/// or a seed cell in the hidden channels (grow; its noise, if any, drawn from `rng`), the
+/// label's embedding row in the last channels.
 pub fn start_states(
     cfg: &GenerateConfig,
     embedding: &[f32],
     labels: &[u8],
     images: &[f32],
     [h, w]: [usize; 2],
+    rng: &mut impl Rng,
 ) -> Vec<f32> {
     let (c, e, hw) = (cfg.channels, cfg.embed, h * w);
     let per = (c + e) * hw;
@@ -273,7 +297,14 @@ pub fn start_states(
             }
             GenerateMode::Grow => {
                 let centre = (h / 2) * w + w / 2;
-                (1..c).for_each(|ch| s[ch * hw + centre] = 1.0);
+                let noise = crate::noise::gaussian_values(rng, c - 1, cfg.seed_noise);
+                for ch in 1..c {
+                    s[ch * hw + centre] = if cfg.seed_noise > 0.0 {
+                        noise[ch - 1]
+                    } else {
+                        1.0
+                    };
+                }
             }
         }
         for j in 0..e {
@@ -312,6 +343,7 @@ pub struct GenerateTask {
     pub init: Option<GenerateModel>,
     data: Arc<Split>,
     indices: Vec<usize>,
+    by_class: Vec<Vec<usize>>,
     tapes: Vec<nca_fast::Tape>,
 }
 
@@ -325,15 +357,125 @@ impl GenerateTask {
         if indices.is_empty() {
             return Err(NcaError::config("data", "no training digits of that class"));
         }
+        let mut by_class = vec![Vec::new(); CLASSES];
+        for &i in &indices {
+            by_class[data.label(i) as usize].push(i);
+        }
         Ok(Self {
             cfg,
             engine: Engine::Fast,
             init: None,
             data,
             indices,
+            by_class,
             tapes: Vec::new(),
         })
     }
+}
+
+impl GenerateTask {
+    /// The batch's training digits: independent random picks, or with `match_group` groups of
+    /// digits of one random class each.
+    fn picks(&self, rng: &mut StdRng) -> Vec<usize> {
+        let (b, k) = (self.cfg.batch, self.cfg.match_group);
+        if self.cfg.mode != GenerateMode::Grow || k == 0 {
+            return (0..b)
+                .map(|_| self.indices[rng.random_range(0..self.indices.len())])
+                .collect();
+        }
+        let classes: Vec<&Vec<usize>> = self.by_class.iter().filter(|c| !c.is_empty()).collect();
+        (0..b / k)
+            .flat_map(|_| {
+                let class = classes[rng.random_range(0..classes.len())];
+                (0..k)
+                    .map(|_| class[rng.random_range(0..class.len())])
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    }
+}
+
+/// The targets `images` (`[B, H·W]`) reordered within each group of `group` so that the total
+/// squared error to `outputs` is least (`group` 0: unchanged).
+pub fn matched_targets(outputs: &[f32], images: &[f32], hw: usize, group: usize) -> Vec<f32> {
+    if group == 0 {
+        return images.to_vec();
+    }
+    let mut out = vec![0.0; images.len()];
+    let block = group * hw;
+    for (g, (o, t)) in outputs.chunks(block).zip(images.chunks(block)).enumerate() {
+        let cost: Vec<f64> = (0..group * group)
+            .map(|ij| {
+                let (i, j) = (ij / group, ij % group);
+                let (a, b) = (&o[i * hw..(i + 1) * hw], &t[j * hw..(j + 1) * hw]);
+                a.iter()
+                    .zip(b)
+                    .map(|(x, y)| ((x - y) * (x - y)) as f64)
+                    .sum()
+            })
+            .collect();
+        for (i, j) in min_cost_assignment(&cost, group).into_iter().enumerate() {
+            let dst = g * block + i * hw;
+            out[dst..dst + hw].copy_from_slice(&t[j * hw..(j + 1) * hw]);
+        }
+    }
+    out
+}
+
+/// The minimum-cost perfect matching of the `n × n` row-major `cost` (the Hungarian algorithm
+/// with potentials, O(n³)): entry `i` is the column given to row `i`. Non-finite costs count as
+/// very large.
+pub fn min_cost_assignment(cost: &[f64], n: usize) -> Vec<usize> {
+    let c = |i: usize, j: usize| {
+        let v = cost[i * n + j];
+        if v.is_finite() { v } else { 1e300 }
+    };
+    // 1-based rows/columns; column 0 is the virtual start. `row_of[j]`: the row matched to j.
+    let (mut u, mut v) = (vec![0.0; n + 1], vec![0.0; n + 1]);
+    let (mut row_of, mut way) = (vec![0usize; n + 1], vec![0usize; n + 1]);
+    for i in 1..=n {
+        row_of[0] = i;
+        let mut j0 = 0;
+        let mut min_v = vec![f64::INFINITY; n + 1];
+        let mut used = vec![false; n + 1];
+        loop {
+            used[j0] = true;
+            let (i0, mut delta, mut j1) = (row_of[j0], f64::INFINITY, 0);
+            for j in 1..=n {
+                if !used[j] {
+                    let cur = c(i0 - 1, j - 1) - u[i0] - v[j];
+                    if cur < min_v[j] {
+                        (min_v[j], way[j]) = (cur, j0);
+                    }
+                    if min_v[j] < delta {
+                        (delta, j1) = (min_v[j], j);
+                    }
+                }
+            }
+            for j in 0..=n {
+                if used[j] {
+                    u[row_of[j]] += delta;
+                    v[j] -= delta;
+                } else {
+                    min_v[j] -= delta;
+                }
+            }
+            j0 = j1;
+            if row_of[j0] == 0 {
+                break;
+            }
+        }
+        while j0 != 0 {
+            let j1 = way[j0];
+            row_of[j0] = row_of[j1];
+            j0 = j1;
+        }
+    }
+    let mut col_of = vec![0; n];
+    for j in 1..=n {
+        col_of[row_of[j] - 1] = j - 1;
+    }
+    col_of
 }
 
 impl Task for GenerateTask {
@@ -373,24 +515,29 @@ impl Task for GenerateTask {
         let cfg = &self.cfg;
         let (h, w) = (self.data.rows(), self.data.cols());
         let hw = h * w;
-        let picks: Vec<usize> = (0..cfg.batch)
-            .map(|_| self.indices[rng.random_range(0..self.indices.len())])
-            .collect();
+        let picks = self.picks(rng);
         let labels: Vec<u8> = picks.iter().map(|&i| self.data.label(i)).collect();
-        let images: Vec<f32> = picks.iter().flat_map(|&i| self.data.image_f32(i)).collect();
+        let mut images: Vec<f32> = picks.iter().flat_map(|&i| self.data.image_f32(i)).collect();
         let embedding = model.embedding_values();
-        let x0 = start_states(cfg, &embedding, &labels, &images, [h, w]);
+        let x0 = start_states(cfg, &embedding, &labels, &images, [h, w], rng);
         let dims = [cfg.batch, h, w];
         let ticks = model.nca.cfg.draw_ticks(rng, cfg.ticks, dims, false);
         let at = cfg.observations();
         let per = (cfg.channels + cfg.embed) * hw;
         let n = at.len() as f32;
+        let group = if cfg.mode == GenerateMode::Grow {
+            cfg.match_group
+        } else {
+            0
+        };
         let loss = |states: &[Vec<f32>]| {
+            let last = states.last().expect("an observation");
+            let targets = matched_targets(&channel0(last, per, hw), &images, hw, group);
             let mut total = 0.0;
             let grads = states
                 .iter()
                 .map(|s| {
-                    let (l, mut d) = image_mse_and_grad(s, per, &images);
+                    let (l, mut d) = image_mse_and_grad(s, per, &targets);
                     total += l / n;
                     d.iter_mut().for_each(|v| *v /= n);
                     d
@@ -414,6 +561,7 @@ impl Task for GenerateTask {
         let t = Tensor::<2>::from_data(TensorData::new(d_embedding, [CLASSES, cfg.embed]), &device);
         grads.register(model.embedding.id, t);
         let last = out.states.last().expect("an observation");
+        images = matched_targets(&channel0(last, per, hw), &images, hw, group);
         let (final_mse, _) = image_mse_and_grad(last, per, &images);
         let acc = eval::pixel_accuracy(&channel0(last, per, hw), &images);
         Ok(StepOutput {

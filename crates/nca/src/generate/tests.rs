@@ -74,41 +74,112 @@ fn start_states_hold_the_embedding_and_the_start() {
     let cfg = small(GenerateMode::Reconstruct);
     let emb: Vec<f32> = (0..CLASSES * 2).map(|v| v as f32).collect();
     let img = vec![1.0f32; 16];
-    let x = start_states(&cfg, &emb, &[3], &img, [4, 4]);
+    let mut rng = StdRng::seed_from_u64(0);
+    let x = start_states(&cfg, &emb, &[3], &img, [4, 4], &mut rng);
     assert_eq!(x.len(), 5 * 16);
     assert!((x[5] - 1.0).abs() < 1e-6); // inner cell of the blurred image
     assert_eq!(&x[3 * 16..3 * 16 + 2], &[6.0, 6.0]); // row 3, first value
     assert_eq!(x[4 * 16], 7.0);
-    let grow = start_states(&small(GenerateMode::Grow), &emb, &[0], &img, [4, 4]);
+    let grow = start_states(
+        &small(GenerateMode::Grow),
+        &emb,
+        &[0],
+        &img,
+        [4, 4],
+        &mut rng,
+    );
     assert_eq!(grow[..16].iter().sum::<f32>(), 0.0);
     assert_eq!(grow[16 + 2 * 4 + 2], 1.0);
+    // A noise seed: each sample its own draws at the centre, nothing elsewhere.
+    let noisy = GenerateConfig {
+        seed_noise: 1.0,
+        ..small(GenerateMode::Grow)
+    };
+    let x = start_states(&noisy, &emb, &[0, 0], &img, [4, 4], &mut rng);
+    let centre = |k: usize, ch: usize| x[k * 80 + ch * 16 + 10];
+    assert_ne!(centre(0, 1), centre(1, 1));
+    assert!(centre(0, 1) != 1.0 && centre(0, 2) != 1.0);
+    assert_eq!(x[16..32].iter().filter(|v| **v != 0.0).count(), 1);
+}
+
+#[test]
+fn the_assignment_is_the_cheapest_matching() {
+    let mut rng = StdRng::seed_from_u64(3);
+    for n in 1..=6 {
+        for _ in 0..20 {
+            let cost: Vec<f64> = (0..n * n).map(|_| rng.random_range(0.0..10.0)).collect();
+            let got = min_cost_assignment(&cost, n);
+            let total = |p: &[usize]| {
+                p.iter()
+                    .enumerate()
+                    .map(|(i, &j)| cost[i * n + j])
+                    .sum::<f64>()
+            };
+            let mut sorted = got.clone();
+            sorted.sort();
+            assert_eq!(sorted, (0..n).collect::<Vec<_>>(), "a permutation");
+            // Brute force over all permutations (Heap's algorithm).
+            let mut p: Vec<usize> = (0..n).collect();
+            let mut best = total(&p);
+            let mut c = vec![0; n];
+            let mut i = 0;
+            while i < n {
+                if c[i] < i {
+                    let k = if i % 2 == 0 { 0 } else { c[i] };
+                    p.swap(k, i);
+                    best = best.min(total(&p));
+                    c[i] += 1;
+                    i = 0;
+                } else {
+                    c[i] = 0;
+                    i += 1;
+                }
+            }
+            assert!(
+                (total(&got) - best).abs() < 1e-9,
+                "n {n}: {} vs {best}",
+                total(&got)
+            );
+        }
+    }
+    // Non-finite costs are avoided, not looped on.
+    let cost = [f64::NAN, 1.0, 2.0, f64::INFINITY];
+    assert_eq!(min_cost_assignment(&cost, 2), vec![1, 0]);
+}
+
+#[test]
+fn matched_targets_pair_each_output_with_its_nearest_digit_in_the_group() {
+    // Two groups of two one-pixel "images": the targets come swapped within each group.
+    let outputs = [0.0, 1.0, 5.0, 9.0];
+    let images = [1.0, 0.0, 9.0, 5.0];
+    assert_eq!(
+        matched_targets(&outputs, &images, 1, 2),
+        vec![0.0, 1.0, 5.0, 9.0]
+    );
+    assert_eq!(matched_targets(&outputs, &images, 1, 0), images.to_vec());
+    // Across groups nothing moves.
+    assert_eq!(
+        matched_targets(&outputs, &[9.0, 5.0, 1.0, 0.0], 1, 2),
+        vec![5.0, 9.0, 0.0, 1.0]
+    );
 }
 
 #[test]
 fn validate_refuses_bad_settings() {
     assert!(GenerateConfig::default().validate().is_ok());
-    for bad in [
-        GenerateConfig {
-            digit: Some(10),
-            ..Default::default()
-        },
-        GenerateConfig {
-            blur: 4,
-            ..Default::default()
-        },
-        GenerateConfig {
-            ticks: 0,
-            ..Default::default()
-        },
-        GenerateConfig {
-            fire_rate: 0.0,
-            ..Default::default()
-        },
-        GenerateConfig {
-            embed: 0,
-            ..Default::default()
-        },
-    ] {
+    let changes: [fn(&mut GenerateConfig); 8] = [
+        |c| c.digit = Some(10),
+        |c| c.blur = 4,
+        |c| c.ticks = 0,
+        |c| c.fire_rate = 0.0,
+        |c| c.embed = 0,
+        |c| c.seed_noise = -1.0,
+        |c| c.seed_noise = f32::NAN,
+        |c| c.match_group = 5,
+    ];
+    for change in changes {
+        let mut bad = GenerateConfig::default();
+        change(&mut bad);
         assert!(bad.validate().is_err(), "{bad:?}");
     }
 }
