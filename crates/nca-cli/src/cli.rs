@@ -155,6 +155,20 @@ pub struct PlotArgs {
     pub force: bool,
 }
 
+/// What an evaluation on the MNIST test digits reads: a checkpoint and the data.
+#[derive(Args, Debug, Clone)]
+pub struct TestArgs {
+    /// The checkpoint (.safetensors).
+    #[arg(long)]
+    pub checkpoint: PathBuf,
+    /// Data directory holding MNIST (default: $NCA_DATA, else ~/.cache/nca).
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
+    /// Evaluate the first N test digits only (a quick look).
+    #[arg(long)]
+    pub limit: Option<usize>,
+}
+
 /// How an evaluation reports besides its table: a plot and JSON.
 #[derive(Args, Debug, Clone)]
 pub struct ReportArgs {
@@ -283,15 +297,9 @@ pub enum ClassifyCommand {
     /// The paper's evaluation on the test digits: 200 ticks, mutate every digit into another,
     /// 200 more; per-tick cell accuracy and total agreement.
     Eval {
-        /// The checkpoint (.safetensors).
-        #[arg(long)]
-        checkpoint: PathBuf,
-        /// Data directory holding MNIST (default: $NCA_DATA, else ~/.cache/nca).
-        #[arg(long, value_name = "DIR")]
-        data: Option<PathBuf>,
-        /// Evaluate the first N test digits only (a quick look).
-        #[arg(long)]
-        limit: Option<usize>,
+        /// The checkpoint and the test digits.
+        #[command(flatten)]
+        test: TestArgs,
         /// Ticks before the mutation.
         #[arg(long, default_value_t = 200)]
         ticks_before: usize,

@@ -10,7 +10,7 @@ use rand::SeedableRng;
 
 use super::train::{device_and_engine, train_and_report};
 use super::{CmdResult, check_free};
-use crate::cli::{ClassifyCommand, ReportArgs};
+use crate::cli::{ClassifyCommand, ReportArgs, TestArgs};
 use crate::output::{per_step, print_json, with_progress};
 
 pub fn run(c: ClassifyCommand) -> CmdResult {
@@ -48,9 +48,12 @@ pub fn run(c: ClassifyCommand) -> CmdResult {
             train_and_report(&mut task, &t, &device)?;
         }
         ClassifyCommand::Eval {
-            checkpoint,
-            data,
-            limit,
+            test:
+                TestArgs {
+                    checkpoint,
+                    data,
+                    limit,
+                },
             ticks_before,
             ticks_after,
             seed,

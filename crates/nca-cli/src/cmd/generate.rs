@@ -101,15 +101,9 @@ pub struct TrainCmd {
 /// `nca generate eval`.
 #[derive(Args, Debug)]
 pub struct EvalCmd {
-    /// The checkpoint (.safetensors).
-    #[arg(long)]
-    pub checkpoint: PathBuf,
-    /// Data directory holding MNIST.
-    #[arg(long, value_name = "DIR")]
-    pub data: Option<PathBuf>,
-    /// Reconstruct the first N test digits only.
-    #[arg(long)]
-    pub limit: Option<usize>,
+    /// The checkpoint and the test digits (reconstructed; the first N with --limit).
+    #[command(flatten)]
+    pub test: crate::cli::TestArgs,
     /// Also grow digits from a seed and judge them.
     #[arg(long)]
     pub grow: bool,
@@ -275,12 +269,12 @@ fn train(a: TrainCmd) -> CmdResult {
 
 fn eval(a: EvalCmd) -> CmdResult {
     let device = nca::device::device_for(None)?;
-    let (model, cfg, meta) = load_checkpoint(&a.checkpoint, &device)?;
-    let dir = resolve_data_dir(a.data.as_deref())?;
+    let (model, cfg, meta) = load_checkpoint(&a.test.checkpoint, &device)?;
+    let dir = resolve_data_dir(a.test.data.as_deref())?;
     let test = load_split(&dir, SplitName::Test)?;
     let started = std::time::Instant::now();
     let show = interactive() && !a.json;
-    let rec = reconstruct(&model, &cfg, &test, a.limit, a.seed, |done| {
+    let rec = reconstruct(&model, &cfg, &test, a.test.limit, a.seed, |done| {
         if show {
             eprint!("\r{done} digits");
         }
@@ -311,14 +305,14 @@ fn eval(a: EvalCmd) -> CmdResult {
     };
     if a.json {
         print_json(&serde_json::json!({
-            "checkpoint": a.checkpoint, "step": meta.step, "mode": cfg.mode,
+            "checkpoint": a.test.checkpoint, "step": meta.step, "mode": cfg.mode,
             "reconstruct": rec, "grow": grown,
         }));
         return Ok(());
     }
     println!(
         "checkpoint {} (step {}, trained on {:?}), {:.1} s",
-        a.checkpoint.display(),
+        a.test.checkpoint.display(),
         meta.step,
         cfg.mode,
         started.elapsed().as_secs_f64()

@@ -12,7 +12,7 @@ use nca_data::{SplitName, load_split, resolve_data_dir};
 
 use super::train::{device_and_engine, train_and_report, trainer_config};
 use super::{CmdResult, check_free};
-use crate::cli::ReportArgs;
+use crate::cli::{ReportArgs, TestArgs};
 use crate::output::{per_step, print_json, with_progress};
 
 /// `nca refine ...`.
@@ -44,15 +44,9 @@ pub enum RefineCommand {
     Train(TrainArgs),
     /// Accuracy of the verdict after every step on the test digits, and of the templates alone.
     Eval {
-        /// The checkpoint (.safetensors).
-        #[arg(long)]
-        checkpoint: PathBuf,
-        /// Data directory holding MNIST (default: $NCA_DATA, else ~/.cache/nca).
-        #[arg(long, value_name = "DIR")]
-        data: Option<PathBuf>,
-        /// Evaluate the first N test digits only (a quick look).
-        #[arg(long)]
-        limit: Option<usize>,
+        /// The checkpoint and the test digits.
+        #[command(flatten)]
+        test: TestArgs,
         /// Digits per forward pass.
         #[arg(long, default_value_t = 500)]
         batch: usize,
@@ -135,9 +129,12 @@ pub fn run(c: RefineCommand) -> CmdResult {
         } => templates(data.as_deref(), &out, sheet.as_deref(), force, json),
         RefineCommand::Train(t) => train_cmd(t),
         RefineCommand::Eval {
-            checkpoint,
-            data,
-            limit,
+            test:
+                TestArgs {
+                    checkpoint,
+                    data,
+                    limit,
+                },
             batch,
             engine,
             report,
