@@ -96,6 +96,9 @@ pub struct TrainCmd {
     /// matching (0: each sample to its own random digit) [default: 0, or the --init model's].
     #[arg(long)]
     pub match_group: Option<usize>,
+    /// Fit the image with the mean absolute error instead of the squared error (sharper).
+    #[arg(long)]
+    pub l1: bool,
 }
 
 /// `nca generate eval`.
@@ -259,6 +262,7 @@ fn train(a: TrainCmd) -> CmdResult {
         ticks: a.ticks,
         seed_noise: a.seed_noise.unwrap_or(base.seed_noise),
         match_group: a.match_group.unwrap_or(base.match_group),
+        l1: a.l1 || base.l1,
         ..base
     };
     let mut task = GenerateTask::new(cfg, Arc::new(split))?;

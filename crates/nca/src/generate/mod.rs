@@ -109,6 +109,10 @@ pub struct GenerateConfig {
     /// digit the minimum-cost matching of the group gives it (by the final error), so that
     /// different noise seeds are pulled to different digits instead of all to the class mean.
     pub match_group: usize,
+    /// Fit channel 0 with the mean absolute error instead of the squared error: among the
+    /// digits a sample could become, the loss is least at their median, not their mean, so
+    /// uncertain pixels go to 0 or 1 instead of grey.
+    pub l1: bool,
 }
 
 impl Default for GenerateConfig {
@@ -126,6 +130,7 @@ impl Default for GenerateConfig {
             digit: None,
             seed_noise: 0.0,
             match_group: 0,
+            l1: false,
         }
     }
 }
@@ -328,6 +333,28 @@ pub fn image_mse_and_grad(states: &[f32], per: usize, images: &[f32]) -> (f32, V
             let diff = states[k * per + i] - images[k * hw + i];
             total += (diff * diff) as f64;
             d[k * per + i] = 2.0 * diff * scale;
+        }
+    }
+    ((total * scale as f64) as f32, d)
+}
+
+/// Mean absolute error of channel 0 of each state against its image, averaged over the batch,
+/// and its (sub)gradient; the layout as [`image_mse_and_grad`].
+pub fn image_l1_and_grad(states: &[f32], per: usize, images: &[f32]) -> (f32, Vec<f32>) {
+    let b = states.len() / per;
+    let hw = images.len() / b.max(1);
+    let scale = 1.0 / (b * hw) as f32;
+    let mut d = vec![0.0f32; states.len()];
+    let mut total = 0.0f64;
+    for k in 0..b {
+        for i in 0..hw {
+            let diff = states[k * per + i] - images[k * hw + i];
+            total += diff.abs() as f64;
+            d[k * per + i] = if diff == 0.0 {
+                0.0
+            } else {
+                diff.signum() * scale
+            };
         }
     }
     ((total * scale as f64) as f32, d)
@@ -537,7 +564,11 @@ impl Task for GenerateTask {
             let grads = states
                 .iter()
                 .map(|s| {
-                    let (l, mut d) = image_mse_and_grad(s, per, &targets);
+                    let (l, mut d) = if cfg.l1 {
+                        image_l1_and_grad(s, per, &targets)
+                    } else {
+                        image_mse_and_grad(s, per, &targets)
+                    };
                     total += l / n;
                     d.iter_mut().for_each(|v| *v /= n);
                     d

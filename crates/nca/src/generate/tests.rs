@@ -103,6 +103,22 @@ fn start_states_hold_the_embedding_and_the_start() {
 }
 
 #[test]
+fn the_l1_gradient_matches_finite_differences() {
+    // Two states of 3 values (the first 2 are channel 0), images of 2 pixels each.
+    let states = [0.3f32, -0.2, 9.0, 0.9, 0.4, 9.0];
+    let images = [0.1f32, 0.5, 0.2, 0.8];
+    let (l, d) = image_l1_and_grad(&states, 3, &images);
+    assert!((l - (0.2 + 0.7 + 0.7 + 0.4) / 4.0).abs() < 1e-6);
+    for i in [0, 1, 3, 4] {
+        let mut s = states;
+        s[i] += 1e-3;
+        let (l2, _) = image_l1_and_grad(&s, 3, &images);
+        assert!(((l2 - l) / 1e-3 - d[i]).abs() < 1e-3, "{i}");
+    }
+    assert_eq!((d[2], d[5]), (0.0, 0.0), "hidden channels get no gradient");
+}
+
+#[test]
 fn the_assignment_is_the_cheapest_matching() {
     let mut rng = StdRng::seed_from_u64(3);
     for n in 1..=6 {
