@@ -89,5 +89,48 @@ fn train_eval_sample_and_their_errors() {
         ),
         "junk",
     );
+    // The shipped grower's settings train (noise seed, matched groups, L1), a match group
+    // must divide the batch, and a generate checkpoint converts to f16.
+    let r4 = d.join("r4");
+    let line = "generate train --mode grow --seed-noise 1 --match-group 2 --l1 --steps 3 --limit 64 \
+                --batch 4 --ticks 6 --out {} --data {} --json";
+    assert_eq!(
+        ok(&nca_with(line, &[r4.to_str().unwrap(), &data], &d))["steps"],
+        3
+    );
+    let line = "generate train --mode grow --match-group 3 --batch 4 --steps 2 --out {} --data {}";
+    assert_fails_with(
+        &nca_with(line, &[d.join("r5").to_str().unwrap(), &data], &d),
+        "match_group",
+    );
+    let half = d.join("h.safetensors");
+    let out = ok(&nca_with(
+        "checkpoint convert {} -o {} --json",
+        &[c, half.to_str().unwrap()],
+        &d,
+    ));
+    assert_eq!(out["family"], "generate");
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+/// The shipped grower draws the digits asked for: both judges agree on nearly all of a few
+/// grown per class (the full figure, 100 per class, is in RESULTS.md).
+#[test]
+fn the_shipped_grower_draws_the_requested_digits() {
+    let Some(data) = nca_data("shipped grower test") else {
+        return;
+    };
+    let d = tmp("generate-shipped");
+    let model = common::repo_root().join("models/generate-grow.safetensors");
+    let line = "generate eval --checkpoint {} --data {} --limit 10 --grow --per-class 5 --json";
+    let ev = ok(&nca_with(line, &[model.to_str().unwrap(), &data], &d));
+    for k in ["classifier_consistency", "refiner_consistency"] {
+        let v = ev["grow"][k].as_f64().unwrap();
+        assert!(v >= 0.85, "{k} {v}");
+    }
+    assert!(
+        ev["grow"]["diversity"].as_f64().unwrap() > 0.05,
+        "not one copy per class"
+    );
     let _ = std::fs::remove_dir_all(&d);
 }

@@ -85,6 +85,10 @@ fn convert(
             let (m, _, meta) = nca::attention::load_checkpoint(file, &device)?;
             save(&m, &with(meta), out, force)?;
         }
+        "generate" => {
+            let (m, _, meta) = nca::generate::load_checkpoint(file, &device)?;
+            save(&m, &with(meta), out, force)?;
+        }
         other => return Err(format!("converting '{other}' checkpoints is not supported").into()),
     }
     Ok(family)
