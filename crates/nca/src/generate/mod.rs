@@ -21,7 +21,9 @@
 //!   ([`GenerateConfig::match_group`]: the batch comes in groups of samples of one class, and
 //!   the group's digits are given to its samples by the cheapest matching of the final images,
 //!   [`matched_targets`]), so that different seeds are pulled towards different digits, not all
-//!   to one mean.
+//!   to one mean. What grey haze remains goes with the absolute error ([`GenerateConfig::l1`]):
+//!   the shipped grower is trained with matching and the squared error, then with the absolute
+//!   error (RESULTS.md).
 //!
 //! The loss is the mean squared error of channel 0 against the target, averaged over the states
 //! after every `observe_every` ticks and the last one (intermediate-step losses, as the
