@@ -325,24 +325,26 @@ pub fn start_states(
 /// Mean squared error of channel 0 of each state against its image, averaged over the batch,
 /// and its gradient (`per` values per state, `images` `[B, H·W]`).
 pub fn image_mse_and_grad(states: &[f32], per: usize, images: &[f32]) -> (f32, Vec<f32>) {
-    let b = states.len() / per;
-    let hw = images.len() / b.max(1);
-    let scale = 1.0 / (b * hw) as f32;
-    let mut d = vec![0.0f32; states.len()];
-    let mut total = 0.0f64;
-    for k in 0..b {
-        for i in 0..hw {
-            let diff = states[k * per + i] - images[k * hw + i];
-            total += (diff * diff) as f64;
-            d[k * per + i] = 2.0 * diff * scale;
-        }
-    }
-    ((total * scale as f64) as f32, d)
+    channel0_loss(states, per, images, |diff| (diff * diff, 2.0 * diff))
 }
 
 /// Mean absolute error of channel 0 of each state against its image, averaged over the batch,
 /// and its (sub)gradient; the layout as [`image_mse_and_grad`].
 pub fn image_l1_and_grad(states: &[f32], per: usize, images: &[f32]) -> (f32, Vec<f32>) {
+    channel0_loss(states, per, images, |diff| {
+        let slope = if diff == 0.0 { 0.0 } else { diff.signum() };
+        (diff.abs(), slope)
+    })
+}
+
+/// The mean over the batch's channel-0 pixels of `pixel(output − image)` (a loss term and its
+/// derivative), and the gradient with respect to the states.
+fn channel0_loss(
+    states: &[f32],
+    per: usize,
+    images: &[f32],
+    pixel: impl Fn(f32) -> (f32, f32),
+) -> (f32, Vec<f32>) {
     let b = states.len() / per;
     let hw = images.len() / b.max(1);
     let scale = 1.0 / (b * hw) as f32;
@@ -350,13 +352,9 @@ pub fn image_l1_and_grad(states: &[f32], per: usize, images: &[f32]) -> (f32, Ve
     let mut total = 0.0f64;
     for k in 0..b {
         for i in 0..hw {
-            let diff = states[k * per + i] - images[k * hw + i];
-            total += diff.abs() as f64;
-            d[k * per + i] = if diff == 0.0 {
-                0.0
-            } else {
-                diff.signum() * scale
-            };
+            let (term, slope) = pixel(states[k * per + i] - images[k * hw + i]);
+            total += term as f64;
+            d[k * per + i] = slope * scale;
         }
     }
     ((total * scale as f64) as f32, d)
@@ -546,7 +544,7 @@ impl Task for GenerateTask {
         let hw = h * w;
         let picks = self.picks(rng);
         let labels: Vec<u8> = picks.iter().map(|&i| self.data.label(i)).collect();
-        let mut images: Vec<f32> = picks.iter().flat_map(|&i| self.data.image_f32(i)).collect();
+        let images: Vec<f32> = picks.iter().flat_map(|&i| self.data.image_f32(i)).collect();
         let embedding = model.embedding_values();
         let x0 = start_states(cfg, &embedding, &labels, &images, [h, w], rng);
         let dims = [cfg.batch, h, w];
@@ -559,17 +557,20 @@ impl Task for GenerateTask {
         } else {
             0
         };
+        // The matching is made once, on the final images, and kept for the step's metrics.
+        let matched = std::cell::OnceCell::new();
         let loss = |states: &[Vec<f32>]| {
             let last = states.last().expect("an observation");
-            let targets = matched_targets(&channel0(last, per, hw), &images, hw, group);
+            let targets = matched
+                .get_or_init(|| matched_targets(&channel0(last, per, hw), &images, hw, group));
             let mut total = 0.0;
             let grads = states
                 .iter()
                 .map(|s| {
                     let (l, mut d) = if cfg.l1 {
-                        image_l1_and_grad(s, per, &targets)
+                        image_l1_and_grad(s, per, targets)
                     } else {
-                        image_mse_and_grad(s, per, &targets)
+                        image_mse_and_grad(s, per, targets)
                     };
                     total += l / n;
                     d.iter_mut().for_each(|v| *v /= n);
@@ -594,9 +595,9 @@ impl Task for GenerateTask {
         let t = Tensor::<2>::from_data(TensorData::new(d_embedding, [CLASSES, cfg.embed]), &device);
         grads.register(model.embedding.id, t);
         let last = out.states.last().expect("an observation");
-        images = matched_targets(&channel0(last, per, hw), &images, hw, group);
-        let (final_mse, _) = image_mse_and_grad(last, per, &images);
-        let acc = eval::pixel_accuracy(&channel0(last, per, hw), &images);
+        let targets = matched.into_inner().expect("the loss ran");
+        let (final_mse, _) = image_mse_and_grad(last, per, &targets);
+        let acc = eval::pixel_accuracy(&channel0(last, per, hw), &targets);
         Ok(StepOutput {
             loss: out.loss,
             grads,
