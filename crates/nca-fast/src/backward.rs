@@ -42,6 +42,7 @@ pub fn backward(
         grads.add_assign(&gi);
         to_channel_major(&dxi, g.c, hw, &mut dx0[i * item_len..(i + 1) * item_len]);
     }
+    eng.mlp.restore_input_order(&mut grads.layers);
     if let (Some((wg, _)), Some(p)) = (&mut grads.perception, eng.perceiver.learned_out()) {
         *wg = permute_to_channel_major(wg, p, g.c);
     }
@@ -57,6 +58,7 @@ struct Scratch {
     tmp: Vec<f32>,
 }
 
+crate::simd::avx2_dispatch! {
 /// BPTT for one batch item: its parameter gradients (learned perception weight in `[P, 9, C]`
 /// order) and `dL/dx0` (cell-major).
 fn backward_item(
@@ -112,4 +114,5 @@ fn backward_item(
             .backward(g, rows, &mut s.dfeats, pgrads, &mut gs, &mut s.tmp);
     }
     (grads, gs)
+}
 }

@@ -19,13 +19,12 @@ impl<'a> Engine<'a> {
     /// Validates `params` against `spec` and prepares them.
     pub fn new(spec: &'a NcaSpec, params: &'a NcaParams) -> Result<Self, ShapeError> {
         spec.validate(params)?;
+        let perceiver = Perceiver::new(spec, params.perception.as_ref());
+        let order = perceiver.feature_order(spec.channels);
         Ok(Self {
             spec,
-            perceiver: Perceiver::new(spec, params.perception.as_ref()),
-            mlp: Mlp {
-                layers: &params.layers,
-                dims: spec.layer_dims(),
-            },
+            perceiver,
+            mlp: Mlp::new(&params.layers, spec.layer_dims(), order),
             u0: spec.update_channels.start,
             u: spec.update_width(),
         })

@@ -204,7 +204,6 @@ struct Scratch {
     feats: Vec<f32>,
     hidden: Vec<Vec<f32>>,
     out: Vec<f32>,
-    tmp: Vec<f32>,
     raw: Vec<u8>,
     pre: Vec<u8>,
     need: Vec<u8>,
@@ -212,6 +211,7 @@ struct Scratch {
     keep: Vec<u8>,
 }
 
+crate::simd::avx2_dispatch! {
 /// Rolls batch item `b` out; returns its final state (cell-major), its tape (empty unless
 /// `keep_tape`) and the number of computed rows. The tape is recorded into the buffers of
 /// `recycled`, an old tape of this item, where available.
@@ -261,24 +261,22 @@ fn forward_item(
         let n = s.cells.len();
         rows += n;
         eng.perceiver
-            .forward(g, &state, &s.cells, &mut s.cols, &mut s.feats, &mut s.tmp);
+            .forward(g, &state, &s.cells, &mut s.cols, &mut s.feats);
         eng.mlp.forward(n, &s.feats, &mut s.hidden, &mut s.out);
-        // Residual update of the active cells: x += dx + noise.
-        let noise = tick
-            .noise
-            .as_ref()
-            .map(|v| &v[b * u * hw..(b + 1) * u * hw]);
+        // Residual update of the active cells: x += dx + noise. The noise is channel-major, so
+        // it is added to `dx` plane by plane (a cell's channels lie a plane apart).
+        if let Some(nz) = &tick.noise {
+            let nz = &nz[b * u * hw..(b + 1) * u * hw];
+            for (j, plane) in nz.chunks_exact(hw).enumerate() {
+                for (&cell, d) in s.cells.iter().zip(s.out.chunks_exact_mut(u)) {
+                    d[j] += plane[cell as usize];
+                }
+            }
+        }
         for (&cell, dx) in s.cells.iter().zip(s.out.chunks_exact(u)) {
             let cell = cell as usize;
             let x = &mut state[cell * c + u0..cell * c + u0 + u];
-            match noise {
-                Some(nz) => {
-                    for (j, (xv, &d)) in x.iter_mut().zip(dx).enumerate() {
-                        *xv += d + nz[j * hw + cell];
-                    }
-                }
-                None => x.iter_mut().zip(dx).for_each(|(xv, &d)| *xv += d),
-            }
+            x.iter_mut().zip(dx).for_each(|(xv, &d)| *xv += d);
         }
         if maxpool {
             // post = maxpool(alpha') > thr; cells that are not pre ∧ post die (all channels).
@@ -290,6 +288,9 @@ fn forward_item(
                 if *k == 0 {
                     cell.iter_mut().for_each(|v| *v *= 0.0);
                 }
+            }
+            if keep_tape {
+                drop_dead_rows(&s.keep, &mut s.cells, &mut s.cols, &mut s.feats, &mut s.hidden);
             }
         }
         if keep_tape {
@@ -303,4 +304,48 @@ fn forward_item(
         }
     }
     (state, tape, rows)
+}
+}
+
+/// Removes from a tick's recorded rows the cells that died this tick. Their update is zeroed
+/// with the rest of the cell, so they pass no gradient and backward can skip them (exactly:
+/// their rows would add zeros). The rows are compacted in place, order kept.
+#[inline(always)]
+fn drop_dead_rows(
+    keep: &[u8],
+    cells: &mut Vec<u32>,
+    cols: &mut Vec<f32>,
+    feats: &mut Vec<f32>,
+    hidden: &mut [Vec<f32>],
+) {
+    let n = cells.len();
+    if n == 0 {
+        return;
+    }
+    let widths: Vec<usize> = [cols.len(), feats.len()]
+        .into_iter()
+        .chain(hidden.iter().map(Vec::len))
+        .map(|len| len / n)
+        .collect();
+    let mut kept = 0;
+    for r in 0..n {
+        if keep[cells[r] as usize] == 0 {
+            continue;
+        }
+        if kept != r {
+            cells[kept] = cells[r];
+            let buffers = [&mut *cols, &mut *feats]
+                .into_iter()
+                .chain(hidden.iter_mut());
+            for (buf, &wd) in buffers.zip(&widths) {
+                buf.copy_within(r * wd..(r + 1) * wd, kept * wd);
+            }
+        }
+        kept += 1;
+    }
+    cells.truncate(kept);
+    let buffers = [cols, feats].into_iter().chain(hidden.iter_mut());
+    for (buf, &wd) in buffers.zip(&widths) {
+        buf.truncate(kept * wd);
+    }
 }

@@ -2,6 +2,7 @@
 //! internal cell-major one (`[H, W, C]`, a cell's channels contiguous).
 
 /// `[C, HW]` → `[HW, C]`.
+#[inline(always)]
 pub(crate) fn to_cell_major(src: &[f32], c: usize, hw: usize) -> Vec<f32> {
     let mut out = vec![0.0; c * hw];
     for (ch, plane) in src.chunks_exact(hw).enumerate().take(c) {
@@ -13,6 +14,7 @@ pub(crate) fn to_cell_major(src: &[f32], c: usize, hw: usize) -> Vec<f32> {
 }
 
 /// `[HW, C]` → `[C, HW]`, written into `dst`.
+#[inline(always)]
 pub(crate) fn to_channel_major(src: &[f32], c: usize, hw: usize, dst: &mut [f32]) {
     for (ch, plane) in dst.chunks_exact_mut(hw).enumerate().take(c) {
         for (cell, v) in plane.iter_mut().enumerate() {

@@ -113,6 +113,7 @@ mod masks;
 mod mlp;
 mod par;
 mod perceive;
+mod simd;
 mod spec;
 mod spectrum;
 mod stack;

@@ -2,6 +2,7 @@
 //! then threshold) and the list of active cells.
 
 /// `out[cell] = state[cell * c + channel] > threshold` for an NHWC state with `c` channels.
+#[inline(always)]
 pub(crate) fn threshold(state: &[f32], c: usize, channel: usize, threshold: f32, out: &mut [u8]) {
     for (o, cell) in out.iter_mut().zip(state.chunks_exact(c)) {
         *o = u8::from(cell[channel] > threshold);
@@ -12,6 +13,7 @@ pub(crate) fn threshold(state: &[f32], c: usize, channel: usize, threshold: f32,
 ///
 /// Thresholding a 3x3 max-pool equals dilating the thresholded grid, which is what this is used
 /// for. `tmp` is scratch space.
+#[inline(always)]
 pub(crate) fn dilate(src: &[u8], h: usize, w: usize, tmp: &mut Vec<u8>, dst: &mut [u8]) {
     if w == 0 {
         return;
@@ -43,6 +45,7 @@ pub(crate) fn dilate(src: &[u8], h: usize, w: usize, tmp: &mut Vec<u8>, dst: &mu
 }
 
 /// Indices of the cells where both `fire` and `need` are nonzero, appended to `out`.
+#[inline(always)]
 pub(crate) fn active_cells(fire: &[u8], need: &[u8], out: &mut Vec<u32>) {
     out.clear();
     for (i, (&f, &n)) in fire.iter().zip(need).enumerate() {

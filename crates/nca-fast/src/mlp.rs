@@ -1,40 +1,92 @@
 //! The per-cell MLP on gathered rows: dense GEMMs over `[n, width]` row blocks, ReLU between
 //! layers, and its hand-written backward pass.
 
-use crate::gemm::{View, add_col_sums, gemm};
+use crate::gemm::{Start, View, add_col_sums, product};
 
-/// The MLP layers `(weight [out, in], bias [out])` with their `(in, out)` widths.
+/// The MLP layers with their `(in, out)` widths, prepared for the products.
 pub(crate) struct Mlp<'a> {
-    pub layers: &'a [(Vec<f32>, Vec<f32>)],
+    /// Weights `[out, in]`, the first layer's input columns in the perception's internal order.
+    pub weights: Vec<Vec<f32>>,
+    /// Each weight transposed to `[in, out]`, the layout the forward product reads in place.
+    pub transposed: Vec<Vec<f32>>,
+    /// Biases `[out]`.
+    pub biases: Vec<&'a [f32]>,
+    /// `(in, out)` of every layer.
     pub dims: Vec<(usize, usize)>,
+    /// The perception's internal feature order (see `Perceiver::feature_order`), if it differs.
+    pub input_order: Option<Vec<usize>>,
 }
 
-impl Mlp<'_> {
+impl<'a> Mlp<'a> {
+    /// The MLP of `layers` (`(weight [out, in], bias [out])`) with `(in, out)` widths `dims`,
+    /// reading its input in `input_order`.
+    pub fn new(
+        layers: &'a [(Vec<f32>, Vec<f32>)],
+        dims: Vec<(usize, usize)>,
+        input_order: Option<Vec<usize>>,
+    ) -> Self {
+        let weights: Vec<Vec<f32>> = layers
+            .iter()
+            .enumerate()
+            .map(|(i, (w, _))| match (&input_order, i) {
+                (Some(order), 0) => w
+                    .chunks_exact(order.len())
+                    .flat_map(|row| order.iter().map(|&j| row[j]))
+                    .collect(),
+                _ => w.clone(),
+            })
+            .collect();
+        let transposed = weights
+            .iter()
+            .zip(&dims)
+            .map(|(w, &(din, dout))| transpose(w, dout, din))
+            .collect();
+        Self {
+            weights,
+            transposed,
+            biases: layers.iter().map(|(_, b)| b.as_slice()).collect(),
+            dims,
+            input_order,
+        }
+    }
+
+    /// Puts the first layer's weight gradient (accumulated in the internal input order) back
+    /// into the spec's order.
+    pub fn restore_input_order(&self, grads: &mut [(Vec<f32>, Vec<f32>)]) {
+        if let (Some(order), Some((gw, _))) = (&self.input_order, grads.first_mut()) {
+            let internal = gw.clone();
+            for (row, irow) in gw
+                .chunks_exact_mut(order.len())
+                .zip(internal.chunks_exact(order.len()))
+            {
+                for (&j, &v) in order.iter().zip(irow) {
+                    row[j] = v;
+                }
+            }
+        }
+    }
+
     /// Runs `n` rows of `input` (`[n, in0]`) through the MLP. The ReLU outputs of all layers but
     /// the last go to `hidden` (reusing its buffers); the last layer's output goes to `out`.
+    #[inline(always)]
     pub fn forward(&self, n: usize, input: &[f32], hidden: &mut Vec<Vec<f32>>, out: &mut Vec<f32>) {
-        let l = self.layers.len();
+        let l = self.weights.len();
         hidden.resize_with(l - 1, Vec::new);
-        for (i, ((w, b), &(din, dout))) in self.layers.iter().zip(&self.dims).enumerate() {
+        for (i, (b, &(din, dout))) in self.biases.iter().zip(&self.dims).enumerate() {
             let (done, rest) = hidden.split_at_mut(i);
             let x: &[f32] = if i == 0 { input } else { &done[i - 1] };
             let y = if i + 1 == l { &mut *out } else { &mut rest[0] };
-            y.clear();
-            for _ in 0..n {
-                y.extend_from_slice(b);
-            }
-            gemm(
+            y.resize(n * dout, 0.0);
+            product(
                 n,
                 din,
                 dout,
                 View::rows(x, din),
-                View::rows_t(w, din),
-                1.0,
+                View::rows(&self.transposed[i], dout),
+                Start::Bias(b),
+                i + 1 < l,
                 y,
             );
-            if i + 1 < l {
-                y.iter_mut().for_each(|v| *v = v.max(0.0));
-            }
         }
     }
 
@@ -42,6 +94,7 @@ impl Mlp<'_> {
     /// the last layer's output. Accumulates into `grads` and writes the gradient of `input` to
     /// `dinput`. `scratch` is reused between calls.
     #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
     pub fn backward(
         &self,
         n: usize,
@@ -54,32 +107,33 @@ impl Mlp<'_> {
     ) {
         let mut dy = std::mem::take(dout);
         let mut dx = std::mem::take(scratch);
-        for i in (0..self.layers.len()).rev() {
+        for i in (0..self.weights.len()).rev() {
             let (din, dout_w) = self.dims[i];
             let x: &[f32] = if i == 0 { input } else { &hidden[i - 1] };
             let (gw, gb) = &mut grads[i];
             // dW += dYᵀ · X, db += Σ dY.
-            gemm(
+            product(
                 dout_w,
                 n,
                 din,
                 View::rows_t(&dy, dout_w),
                 View::rows(x, din),
-                1.0,
+                Start::Keep,
+                false,
                 gw,
             );
             add_col_sums(&dy, dout_w, gb);
             // dX = dY · W.
             let target = if i == 0 { &mut *dinput } else { &mut dx };
-            target.clear();
             target.resize(n * din, 0.0);
-            gemm(
+            product(
                 n,
                 dout_w,
                 din,
                 View::rows(&dy, dout_w),
-                View::rows(&self.layers[i].0, din),
-                0.0,
+                View::rows(&self.weights[i], din),
+                Start::Zero,
+                false,
                 target,
             );
             if i > 0 {
@@ -95,4 +149,15 @@ impl Mlp<'_> {
         *dout = dy;
         *scratch = dx;
     }
+}
+
+/// `[rows, cols]` → `[cols, rows]` (row-major both).
+pub(crate) fn transpose(x: &[f32], rows: usize, cols: usize) -> Vec<f32> {
+    let mut out = vec![0.0; rows * cols];
+    for (r, row) in x.chunks_exact(cols).enumerate().take(rows) {
+        for (col, &v) in row.iter().enumerate() {
+            out[col * rows + r] = v;
+        }
+    }
+    out
 }

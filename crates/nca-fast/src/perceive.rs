@@ -3,7 +3,8 @@
 //!
 //! States are NHWC for one batch item: cell `y*W + x` holds its `C` channels contiguously.
 
-use crate::gemm::{View, add_col_sums, gemm};
+use crate::gemm::{Start, View, add_col_sums, product};
+use crate::mlp::transpose;
 use crate::spec::{NcaSpec, Perception};
 
 /// Grid geometry of one batch item.
@@ -20,13 +21,21 @@ impl Grid {
         self.h * self.w
     }
 
-    /// The in-bounds neighbour of `cell` at 3x3 offset `o` (`(dy+1)*3 + (dx+1)`), if any.
+    /// The in-bounds 3x3 neighbours of `cell`, indexed by offset `o = (dy+1)*3 + (dx+1)`
+    /// (`None` outside the grid). One division per cell; interior cells need no bounds checks.
     #[inline]
-    fn neighbour(&self, cell: usize, o: usize) -> Option<usize> {
-        let (y, x) = (cell / self.w, cell % self.w);
-        let ny = (y + o / 3).checked_sub(1).filter(|&v| v < self.h)?;
-        let nx = (x + o % 3).checked_sub(1).filter(|&v| v < self.w)?;
-        Some(ny * self.w + nx)
+    fn neighbours(&self, cell: usize) -> [Option<usize>; 9] {
+        let (h, w) = (self.h, self.w);
+        let (y, x) = (cell / w, cell % w);
+        if y > 0 && x > 0 && y + 1 < h && x + 1 < w {
+            let top_left = cell - w - 1;
+            return std::array::from_fn(|o| Some(top_left + (o / 3) * w + o % 3));
+        }
+        std::array::from_fn(|o| {
+            let ny = (y + o / 3).checked_sub(1).filter(|&v| v < h)?;
+            let nx = (x + o % 3).checked_sub(1).filter(|&v| v < w)?;
+            Some(ny * w + nx)
+        })
     }
 }
 
@@ -45,19 +54,28 @@ enum Kernel {
         taps: [Vec<(usize, f32)>; 9],
     },
     /// Learned conv with its weight permuted to `[P, 9, C]` so that im2col rows are contiguous
-    /// copies of neighbour cells.
-    Learned { p: usize, w: Vec<f32>, b: Vec<f32> },
+    /// copies of neighbour cells, and that weight transposed (`[9C, P]`) for the forward product.
+    Learned {
+        p: usize,
+        w: Vec<f32>,
+        wt: Vec<f32>,
+        b: Vec<f32>,
+    },
 }
 
 impl Perceiver {
     /// Prepares the perception of a validated `spec` with its learned parameters, if any.
     pub fn new(spec: &NcaSpec, learned: Option<&(Vec<f32>, Vec<f32>)>) -> Self {
         let kernel = match (&spec.perception, learned) {
-            (Perception::Learned { out }, Some((w, b))) => Kernel::Learned {
-                p: *out,
-                w: permute_to_offset_major(w, *out, spec.channels),
-                b: b.clone(),
-            },
+            (Perception::Learned { out }, Some((w, b))) => {
+                let w = permute_to_offset_major(w, *out, spec.channels);
+                Kernel::Learned {
+                    p: *out,
+                    wt: transpose(&w, *out, 9 * spec.channels),
+                    w,
+                    b: b.clone(),
+                }
+            }
             (Perception::Fixed { filters }, _) => {
                 // Zero taps are skipped: they add exactly 0 for finite states.
                 let taps = std::array::from_fn(|o| {
@@ -77,12 +95,23 @@ impl Perceiver {
             (Perception::Learned { out }, None) => Kernel::Learned {
                 p: *out,
                 w: vec![0.0; out * spec.channels * 9],
+                wt: vec![0.0; out * spec.channels * 9],
                 b: vec![0.0; *out],
             },
         };
         Self {
             kernel,
             relu: spec.perception_relu,
+        }
+    }
+
+    /// The internal order of the perception features, when it differs from the spec's: entry
+    /// `i` is the spec's index of internal feature `i`. Fixed filters are computed filter-major
+    /// (`k*C + c`) while the spec numbers them channel-major (`c*K + k`).
+    pub fn feature_order(&self, c: usize) -> Option<Vec<usize>> {
+        match self.kernel {
+            Kernel::Fixed { k, .. } => Some((0..k * c).map(|i| (i % c) * k + i / c).collect()),
+            Kernel::Learned { .. } => None,
         }
     }
 
@@ -94,8 +123,10 @@ impl Perceiver {
         }
     }
 
-    /// Computes the perception features of `cells` into `feats` (`[n, F]`), filling `cols` with
-    /// the im2col rows (`[n, 9C]`, learned only). `tmp` is scratch space.
+    /// Computes the perception features of `cells` into `feats` (`[n, F]`, in the internal
+    /// [`Perceiver::feature_order`]), filling `cols` with the im2col rows (`[n, 9C]`, learned
+    /// only).
+    #[inline(always)]
     pub fn forward(
         &self,
         g: Grid,
@@ -103,54 +134,44 @@ impl Perceiver {
         cells: &[u32],
         cols: &mut Vec<f32>,
         feats: &mut Vec<f32>,
-        tmp: &mut Vec<f32>,
     ) {
         let n = cells.len();
         match &self.kernel {
             Kernel::Fixed { k, taps } => {
+                // Features are kept filter-major internally (`[K, C]` per row, see
+                // `feature_order`), so each tap adds one contiguous neighbour cell.
                 let (c, k) = (g.c, *k);
                 cols.clear();
                 feats.clear();
                 feats.resize(n * c * k, 0.0);
-                tmp.clear();
-                tmp.resize(k * c, 0.0);
                 for (&cell, f) in cells.iter().zip(feats.chunks_exact_mut(c * k)) {
-                    tmp.fill(0.0);
-                    for (o, taps) in taps.iter().enumerate() {
-                        let Some(nb) = g.neighbour(cell as usize, o) else {
-                            continue;
-                        };
+                    for (taps, nb) in taps.iter().zip(g.neighbours(cell as usize)) {
+                        let Some(nb) = nb else { continue };
                         let v = &state[nb * c..(nb + 1) * c];
                         for &(kk, coef) in taps {
-                            for (t, &x) in tmp[kk * c..(kk + 1) * c].iter_mut().zip(v) {
+                            for (t, &x) in f[kk * c..(kk + 1) * c].iter_mut().zip(v) {
                                 *t += coef * x;
                             }
                         }
                     }
-                    // tmp is [K, C]; features are [C, K].
-                    for (ch, fc) in f.chunks_exact_mut(k).enumerate() {
-                        for (kk, fv) in fc.iter_mut().enumerate() {
-                            *fv = tmp[kk * c + ch];
-                        }
-                    }
                 }
             }
-            Kernel::Learned { p, w, b } => {
+            Kernel::Learned { p, wt, b, .. } => {
                 let (c, p) = (g.c, *p);
                 im2col(g, state, cells, cols);
-                feats.clear();
-                for _ in 0..n {
-                    feats.extend_from_slice(b);
-                }
-                gemm(
+                feats.resize(n * p, 0.0);
+                // The ReLU is applied by the product as it stores.
+                product(
                     n,
                     9 * c,
                     p,
                     View::rows(cols, 9 * c),
-                    View::rows_t(w, 9 * c),
-                    1.0,
+                    View::rows(wt, p),
+                    Start::Bias(b),
+                    self.relu,
                     feats,
                 );
+                return;
             }
         }
         if self.relu {
@@ -162,6 +183,7 @@ impl Perceiver {
     /// gradient of the features, clobbered) goes through the ReLU, into the parameter gradients
     /// (learned: `dw` in `[P, 9, C]` order, `db`), and is scatter-added into the state gradient
     /// `dstate` at the neighbours of the cells.
+    #[inline(always)]
     pub fn backward(
         &self,
         g: Grid,
@@ -185,22 +207,12 @@ impl Perceiver {
         let c = g.c;
         match &self.kernel {
             Kernel::Fixed { k, taps } => {
-                let k = *k;
-                tmp.clear();
-                tmp.resize(k * c, 0.0);
-                for (&cell, df) in cells.iter().zip(dfeats.chunks_exact(c * k)) {
-                    for (ch, dfc) in df.chunks_exact(k).enumerate() {
-                        for (kk, &v) in dfc.iter().enumerate() {
-                            tmp[kk * c + ch] = v;
-                        }
-                    }
-                    for (o, taps) in taps.iter().enumerate() {
-                        let Some(nb) = g.neighbour(cell as usize, o) else {
-                            continue;
-                        };
+                for (&cell, df) in cells.iter().zip(dfeats.chunks_exact(c * *k)) {
+                    for (taps, nb) in taps.iter().zip(g.neighbours(cell as usize)) {
+                        let Some(nb) = nb else { continue };
                         let d = &mut dstate[nb * c..(nb + 1) * c];
                         for &(kk, coef) in taps {
-                            for (dv, &t) in d.iter_mut().zip(&tmp[kk * c..(kk + 1) * c]) {
+                            for (dv, &t) in d.iter_mut().zip(&df[kk * c..(kk + 1) * c]) {
                                 *dv += coef * t;
                             }
                         }
@@ -211,23 +223,32 @@ impl Perceiver {
                 let p = *p;
                 let wc = 9 * c;
                 if let Some((dw, db)) = grads {
-                    gemm(
+                    product(
                         p,
                         n,
                         wc,
                         View::rows_t(dfeats, p),
                         View::rows(cols, wc),
-                        1.0,
+                        Start::Keep,
+                        false,
                         dw,
                     );
                     add_col_sums(dfeats, p, db);
                 }
-                tmp.clear();
                 tmp.resize(n * wc, 0.0);
-                gemm(n, p, wc, View::rows(dfeats, p), View::rows(w, wc), 0.0, tmp);
+                product(
+                    n,
+                    p,
+                    wc,
+                    View::rows(dfeats, p),
+                    View::rows(w, wc),
+                    Start::Zero,
+                    false,
+                    tmp,
+                );
                 for (&cell, da) in cells.iter().zip(tmp.chunks_exact(wc)) {
-                    for (o, dao) in da.chunks_exact(c).enumerate() {
-                        if let Some(nb) = g.neighbour(cell as usize, o) {
+                    for (dao, nb) in da.chunks_exact(c).zip(g.neighbours(cell as usize)) {
+                        if let Some(nb) = nb {
                             for (dv, &v) in dstate[nb * c..(nb + 1) * c].iter_mut().zip(dao) {
                                 *dv += v;
                             }
@@ -252,13 +273,14 @@ pub(crate) struct Rows<'a> {
 
 /// im2col rows in offset-major order: `cols[r, o*C + c]` = channel `c` of the neighbour of
 /// `cells[r]` at offset `o`, or 0 outside the grid.
+#[inline(always)]
 fn im2col(g: Grid, state: &[f32], cells: &[u32], cols: &mut Vec<f32>) {
     let c = g.c;
     cols.clear();
     cols.resize(cells.len() * 9 * c, 0.0);
     for (&cell, row) in cells.iter().zip(cols.chunks_exact_mut(9 * c)) {
-        for (o, dst) in row.chunks_exact_mut(c).enumerate() {
-            if let Some(nb) = g.neighbour(cell as usize, o) {
+        for (dst, nb) in row.chunks_exact_mut(c).zip(g.neighbours(cell as usize)) {
+            if let Some(nb) = nb {
                 dst.copy_from_slice(&state[nb * c..(nb + 1) * c]);
             }
         }

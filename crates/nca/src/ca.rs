@@ -113,6 +113,56 @@ impl CaConfig {
             })
             .collect()
     }
+
+    /// [`CaConfig::draw_ticks`] with noise for a training rollout from `x0` (`[B, C, H, W]`),
+    /// sampling the noise only where an engine can add it: at firing cells and, under a static
+    /// alive rule, only at cells alive in `x0`. Every engine multiplies the noise elsewhere by
+    /// zero, so the zeros left there change nothing, and the self-classifier draws ~12× fewer
+    /// normal samples (they were a third of its training time). Per tick: the fire mask, then
+    /// the noise item by item, channel by channel, cell by cell.
+    pub fn draw_training_ticks(
+        &self,
+        rng: &mut impl Rng,
+        ticks: usize,
+        x0: &[f32],
+        [b, h, w]: [usize; 3],
+    ) -> Vec<TickMasks> {
+        let hw = h * w;
+        let u = self.update_width();
+        let alive: Option<Vec<bool>> = match self.alive {
+            AliveRule::Static { channel, threshold } => Some(
+                (0..b * hw)
+                    .map(|i| x0[((i / hw) * self.channels + channel) * hw + i % hw] > threshold)
+                    .collect(),
+            ),
+            AliveRule::MaxPool { .. } => None,
+        };
+        let normal = (self.noise_std > 0.0 && self.noise_std.is_finite())
+            .then(|| rand_distr::Normal::new(0.0f32, self.noise_std).expect("finite std"));
+        (0..ticks)
+            .map(|_| {
+                let fire = nca_models::masks::fire_mask(rng, b * hw, self.fire_rate);
+                let noise = normal.map(|normal| {
+                    let mut v = vec![0.0; b * u * hw];
+                    let mut needed = Vec::new();
+                    for (bi, item) in v.chunks_exact_mut(u * hw).enumerate() {
+                        needed.clear();
+                        needed.extend((0..hw).filter(|&cell| {
+                            let i = bi * hw + cell;
+                            fire[i] != 0 && alive.as_ref().is_none_or(|a| a[i])
+                        }));
+                        for plane in item.chunks_exact_mut(hw) {
+                            for &cell in &needed {
+                                plane[cell] = rand_distr::Distribution::sample(&normal, rng);
+                            }
+                        }
+                    }
+                    v
+                });
+                TickMasks { fire, noise }
+            })
+            .collect()
+    }
 }
 
 /// A family's settings that describe an automaton: grow, classify and tiny are presets of
@@ -594,6 +644,65 @@ mod tests {
         let quiet = cfg.draw_ticks(&mut StdRng::seed_from_u64(3), 2, [2, 3, 3], false);
         assert_eq!(quiet[0].fire, t[0].fire);
         assert!(quiet[0].noise.is_none());
+    }
+
+    #[test]
+    fn training_noise_is_drawn_only_where_an_engine_adds_it() {
+        let cfg = small(
+            AliveRule::Static {
+                channel: 0,
+                threshold: 0.1,
+            },
+            PerceptionKind::Learned,
+            1..4,
+        );
+        let (b, hw) = (2, 64);
+        // Every other cell alive in channel 0; the other channels are never tested.
+        let mut x0 = vec![0.0; b * 4 * hw];
+        for bi in 0..b {
+            for cell in (0..hw).step_by(2) {
+                x0[bi * 4 * hw + cell] = 1.0;
+            }
+        }
+        let ticks = cfg.draw_training_ticks(&mut StdRng::seed_from_u64(5), 3, &x0, [b, 8, 8]);
+        let mut drawn = Vec::new();
+        for t in &ticks {
+            let noise = t.noise.as_ref().expect("noise");
+            assert_eq!(noise.len(), b * 3 * hw);
+            for bi in 0..b {
+                for cell in 0..hw {
+                    let active = t.fire[bi * hw + cell] != 0 && cell % 2 == 0;
+                    for j in 0..3 {
+                        let v = noise[(bi * 3 + j) * hw + cell];
+                        assert_eq!(v != 0.0, active, "item {bi} cell {cell} channel {j}");
+                        if active {
+                            drawn.push(v as f64);
+                        }
+                    }
+                }
+            }
+        }
+        let std = (drawn.iter().map(|v| v * v).sum::<f64>() / drawn.len() as f64).sqrt();
+        assert!(
+            (std - 0.05).abs() < 0.01,
+            "std {std} of {} samples",
+            drawn.len()
+        );
+        // Under the max-pool rule every firing cell may be active.
+        let grow = small(
+            AliveRule::MaxPool {
+                channel: 3,
+                threshold: 0.1,
+            },
+            PerceptionKind::Sobel,
+            0..4,
+        );
+        let t = grow.draw_training_ticks(&mut StdRng::seed_from_u64(5), 1, &x0, [b, 8, 8]);
+        let noise = t[0].noise.as_ref().expect("noise");
+        for (i, &f) in t[0].fire.iter().enumerate() {
+            let (bi, cell) = (i / hw, i % hw);
+            assert_eq!(noise[(bi * 4) * hw + cell] != 0.0, f != 0);
+        }
     }
 
     #[test]

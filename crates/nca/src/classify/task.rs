@@ -178,7 +178,7 @@ impl Task for ClassifyTask {
         let cfg = &self.cfg;
         let dims = [cfg.batch, self.data.rows(), self.data.cols()];
         let target = targets(&labels, &states, cfg, dims[1] * dims[2]);
-        let ticks = model.cfg.draw_ticks(rng, cfg.ticks, dims, true);
+        let ticks = model.cfg.draw_training_ticks(rng, cfg.ticks, &states, dims);
         let loss = |x: &[f32]| loss_and_grad(x, &target, cfg, dims);
         let out = train_step(
             model,

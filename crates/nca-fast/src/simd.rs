@@ -1,0 +1,34 @@
+//! Compiling the engine's loops for the CPU they run on: [`avx2_dispatch!`] gives a function an
+//! AVX2 + FMA version, chosen at run time, next to the baseline one.
+
+/// Defines `fn $name(args) -> ret` twice over one body: once compiled for baseline x86-64 (or
+/// any other target) and once with AVX2 and FMA enabled, and dispatches at run time on
+/// [`crate::gemm::kernel`] (the CPU's features, `NCA_FAST_KERNEL=portable` to opt out). The
+/// helpers the body calls are `#[inline(always)]` so that they are compiled into each version:
+/// their gathers, scatters and mask loops then vectorise 8 lanes wide instead of 4.
+macro_rules! avx2_dispatch {
+    ($(#[$meta:meta])* fn $name:ident($($arg:ident: $ty:ty),* $(,)?) -> $ret:ty $body:block) => {
+        $(#[$meta])*
+        #[allow(clippy::too_many_arguments)]
+        fn $name($($arg: $ty),*) -> $ret {
+            #[inline(always)]
+            #[allow(clippy::too_many_arguments)]
+            fn body($($arg: $ty),*) -> $ret $body
+
+            #[cfg(target_arch = "x86_64")]
+            #[target_feature(enable = "avx2,fma")]
+            #[allow(clippy::too_many_arguments)]
+            fn avx2($($arg: $ty),*) -> $ret {
+                body($($arg),*)
+            }
+
+            #[cfg(target_arch = "x86_64")]
+            if $crate::gemm::kernel() == $crate::gemm::Kernel::Avx2 {
+                // SAFETY: `kernel()` returns `Avx2` only when the CPU has AVX2 and FMA.
+                return unsafe { avx2($($arg),*) };
+            }
+            body($($arg),*)
+        }
+    };
+}
+pub(crate) use avx2_dispatch;
