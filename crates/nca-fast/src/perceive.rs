@@ -276,12 +276,13 @@ pub(crate) struct Rows<'a> {
 #[inline(always)]
 fn im2col(g: Grid, state: &[f32], cells: &[u32], cols: &mut Vec<f32>) {
     let c = g.c;
-    cols.clear();
+    // Every value is written below (a copy or the zero padding), so the buffer is not cleared.
     cols.resize(cells.len() * 9 * c, 0.0);
     for (&cell, row) in cells.iter().zip(cols.chunks_exact_mut(9 * c)) {
         for (dst, nb) in row.chunks_exact_mut(c).zip(g.neighbours(cell as usize)) {
-            if let Some(nb) = nb {
-                dst.copy_from_slice(&state[nb * c..(nb + 1) * c]);
+            match nb {
+                Some(nb) => dst.copy_from_slice(&state[nb * c..(nb + 1) * c]),
+                None => dst.fill(0.0),
             }
         }
     }

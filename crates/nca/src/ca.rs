@@ -118,8 +118,9 @@ impl CaConfig {
     /// sampling the noise only where an engine can add it: at firing cells and, under a static
     /// alive rule, only at cells alive in `x0`. Every engine multiplies the noise elsewhere by
     /// zero, so the zeros left there change nothing, and the self-classifier draws ~12× fewer
-    /// normal samples (they were a third of its training time). Per tick: the fire mask, then
-    /// the noise item by item, channel by channel, cell by cell.
+    /// normal samples (they were a third of its training time). Each tick has its own random
+    /// stream, seeded from `rng` (so the ticks are drawn in parallel): the fire mask, then the
+    /// noise item by item, channel by channel, cell by cell.
     pub fn draw_training_ticks(
         &self,
         rng: &mut impl Rng,
@@ -139,8 +140,13 @@ impl CaConfig {
         };
         let normal = (self.noise_std > 0.0 && self.noise_std.is_finite())
             .then(|| rand_distr::Normal::new(0.0f32, self.noise_std).expect("finite std"));
-        (0..ticks)
-            .map(|_| {
+        // Each tick draws from its own stream, seeded from `rng`, so ticks are drawn in parallel.
+        let seeds: Vec<u64> = (0..ticks).map(|_| rng.random()).collect();
+        use rayon::prelude::*;
+        seeds
+            .into_par_iter()
+            .map(|seed| {
+                let rng = &mut <StdRng as rand::SeedableRng>::seed_from_u64(seed);
                 let fire = nca_models::masks::fire_mask(rng, b * hw, self.fire_rate);
                 let noise = normal.map(|normal| {
                     let mut v = vec![0.0; b * u * hw];
