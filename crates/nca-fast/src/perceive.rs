@@ -279,7 +279,17 @@ fn im2col(g: Grid, state: &[f32], cells: &[u32], cols: &mut Vec<f32>) {
     // Every value is written below (a copy or the zero padding), so the buffer is not cleared.
     cols.resize(cells.len() * 9 * c, 0.0);
     for (&cell, row) in cells.iter().zip(cols.chunks_exact_mut(9 * c)) {
-        for (dst, nb) in row.chunks_exact_mut(c).zip(g.neighbours(cell as usize)) {
+        let cell = cell as usize;
+        let (y, x) = (cell / g.w, cell % g.w);
+        if y > 0 && x > 0 && y + 1 < g.h && x + 1 < g.w {
+            // Interior: each row of the neighbourhood is three consecutive cells, one copy.
+            for (dy, dst) in row.chunks_exact_mut(3 * c).enumerate() {
+                let left = cell + dy * g.w - g.w - 1;
+                dst.copy_from_slice(&state[left * c..(left + 3) * c]);
+            }
+            continue;
+        }
+        for (dst, nb) in row.chunks_exact_mut(c).zip(g.neighbours(cell)) {
             match nb {
                 Some(nb) => dst.copy_from_slice(&state[nb * c..(nb + 1) * c]),
                 None => dst.fill(0.0),
