@@ -33,13 +33,17 @@
 //!
 //! For the active cells the engine gathers rows (a cell's channels are contiguous internally,
 //! NHWC): im2col rows of `9C` values for learned perception, or the `C*K` filter responses for
-//! fixed perception. The MLP then runs as dense GEMMs (`matrixmultiply::sgemm`) on these
-//! `[n, width]` blocks and the updates are scattered back. Nothing is approximated: the result
+//! fixed perception (kept filter-major internally). The MLP then runs as dense products on
+//! these `[n, width]` blocks and the updates are scattered back. The products use an AVX2 + FMA
+//! micro-kernel when the CPU has it (chosen at run time, bias and ReLU fused into its stores)
+//! and `matrixmultiply::sgemm` otherwise; the per-item loops are compiled for both too.
+//! `NCA_FAST_KERNEL=portable` forces the portable path. Nothing is approximated: the result
 //! equals the dense computation up to floating-point summation order.
 //!
 //! Backward replays the tape in reverse (BPTT). Per tick the tape keeps only the active cell
-//! list, the gathered perception input (learned only), the perception output and hidden
-//! activations of the active rows, and (max-pool rule) the survival mask. The gradient flows
+//! list (less the cells that died that tick, which pass no gradient), the gathered perception
+//! input (learned only), the perception output and hidden activations of the active rows, and
+//! (max-pool rule) the survival mask. The gradient flows
 //! through the survival mask (a constant, as a comparison is in autodiff frameworks), the
 //! identity path of the residual update, the MLP (`dW = dYᵀ·X`, `db = Σ dY`, `dX = dY·W`, ReLU
 //! derivative) and perception (`dW`, `db` when learned), and is scatter-added into the

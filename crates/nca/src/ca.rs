@@ -126,8 +126,23 @@ impl CaConfig {
         rng: &mut impl Rng,
         ticks: usize,
         x0: &[f32],
-        [b, h, w]: [usize; 3],
+        dims: [usize; 3],
     ) -> Vec<TickMasks> {
+        let mut out = Vec::new();
+        self.draw_training_ticks_into(rng, ticks, x0, dims, &mut out);
+        out
+    }
+
+    /// [`CaConfig::draw_training_ticks`] into `out`, reusing its buffers (a training loop keeps
+    /// them between steps: the noise arrays are ~1 MB per tick, mostly zeros).
+    pub fn draw_training_ticks_into(
+        &self,
+        rng: &mut impl Rng,
+        ticks: usize,
+        x0: &[f32],
+        [b, h, w]: [usize; 3],
+        out: &mut Vec<TickMasks>,
+    ) {
         let hw = h * w;
         let u = self.update_width();
         let alive: Option<Vec<bool>> = match self.alive {
@@ -142,32 +157,40 @@ impl CaConfig {
             .then(|| rand_distr::Normal::new(0.0f32, self.noise_std).expect("finite std"));
         // Each tick draws from its own stream, seeded from `rng`, so ticks are drawn in parallel.
         let seeds: Vec<u64> = (0..ticks).map(|_| rng.random()).collect();
+        out.truncate(ticks);
+        out.resize_with(ticks, || TickMasks {
+            fire: Vec::new(),
+            noise: None,
+        });
+        let fire_rate = self.fire_rate;
         use rayon::prelude::*;
-        seeds
-            .into_par_iter()
-            .map(|seed| {
-                let rng = &mut <StdRng as rand::SeedableRng>::seed_from_u64(seed);
-                let fire = nca_models::masks::fire_mask(rng, b * hw, self.fire_rate);
-                let noise = normal.map(|normal| {
-                    let mut v = vec![0.0; b * u * hw];
-                    let mut needed = Vec::new();
-                    for (bi, item) in v.chunks_exact_mut(u * hw).enumerate() {
-                        needed.clear();
-                        needed.extend((0..hw).filter(|&cell| {
-                            let i = bi * hw + cell;
-                            fire[i] != 0 && alive.as_ref().is_none_or(|a| a[i])
-                        }));
-                        for plane in item.chunks_exact_mut(hw) {
-                            for &cell in &needed {
-                                plane[cell] = rand_distr::Distribution::sample(&normal, rng);
-                            }
-                        }
+        out.par_iter_mut().zip(seeds).for_each(|(tick, seed)| {
+            let rng = &mut <StdRng as rand::SeedableRng>::seed_from_u64(seed);
+            // As `nca_models::masks::fire_mask` draws it.
+            tick.fire.clear();
+            tick.fire
+                .extend((0..b * hw).map(|_| u8::from(rng.random::<f32>() < fire_rate)));
+            let Some(normal) = normal else {
+                tick.noise = None;
+                return;
+            };
+            let v = tick.noise.get_or_insert_with(Vec::new);
+            v.clear();
+            v.resize(b * u * hw, 0.0);
+            let mut needed = Vec::new();
+            for (bi, item) in v.chunks_exact_mut(u * hw).enumerate() {
+                needed.clear();
+                needed.extend((0..hw).filter(|&cell| {
+                    let i = bi * hw + cell;
+                    tick.fire[i] != 0 && alive.as_ref().is_none_or(|a| a[i])
+                }));
+                for plane in item.chunks_exact_mut(hw) {
+                    for &cell in &needed {
+                        plane[cell] = rand_distr::Distribution::sample(&normal, rng);
                     }
-                    v
-                });
-                TickMasks { fire, noise }
-            })
-            .collect()
+                }
+            }
+        });
     }
 }
 

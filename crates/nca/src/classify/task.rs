@@ -10,7 +10,7 @@ use rand::rngs::StdRng;
 
 use super::model::{ClassifyConfig, Loss};
 use crate::ca::{Nca, Preset, train_step};
-use crate::engine::Engine;
+use crate::engine::{Engine, TickMasks};
 use crate::error::{NcaError, Result};
 use crate::pool::SamplePool;
 use crate::schedule::LrSchedule;
@@ -98,6 +98,8 @@ pub struct ClassifyTask {
     pool: SamplePool,
     labels: Vec<u8>,
     tape: Option<nca_fast::Tape>,
+    /// The last step's fire masks and noise, redrawn in place (their 19 MB are not reallocated).
+    ticks: Vec<TickMasks>,
 }
 
 impl ClassifyTask {
@@ -123,6 +125,7 @@ impl ClassifyTask {
             pool,
             labels,
             tape: None,
+            ticks: Vec::new(),
         })
     }
 
@@ -178,14 +181,17 @@ impl Task for ClassifyTask {
         let cfg = &self.cfg;
         let dims = [cfg.batch, self.data.rows(), self.data.cols()];
         let target = targets(&labels, &states, cfg, dims[1] * dims[2]);
-        let ticks = model.cfg.draw_training_ticks(rng, cfg.ticks, &states, dims);
+        let ticks = &mut self.ticks;
+        model
+            .cfg
+            .draw_training_ticks_into(rng, cfg.ticks, &states, dims, ticks);
         let loss = |x: &[f32]| loss_and_grad(x, &target, cfg, dims);
         let out = train_step(
             model,
             self.engine,
             &states,
             dims,
-            &ticks,
+            &self.ticks,
             &mut self.tape,
             &loss,
         )?;
