@@ -394,6 +394,8 @@ fn run() -> Res<()> {
     let default_iters = match name.as_str() {
         // Ours takes ~30 ms a step here: 50 steps make its median span more than a second.
         "classify_b16" => 50,
+        // One rollout of ours is ~7 ms (classify): 100 span most of a second.
+        "infer_classify" => 100,
         n if n.starts_with("grow") => 5,
         n if n.starts_with("refine") => 3,
         _ => 20,
