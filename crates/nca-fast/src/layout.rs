@@ -4,10 +4,16 @@
 /// `[C, HW]` → `[HW, C]`.
 #[inline(always)]
 pub(crate) fn to_cell_major(src: &[f32], c: usize, hw: usize) -> Vec<f32> {
-    let mut out = vec![0.0; c * hw];
-    for (ch, plane) in src.chunks_exact(hw).enumerate().take(c) {
-        for (cell, &v) in plane.iter().enumerate() {
-            out[cell * c + ch] = v;
+    transpose(src, c, hw)
+}
+
+/// `[rows, cols]` → `[cols, rows]` (row-major both).
+#[inline(always)]
+pub(crate) fn transpose(x: &[f32], rows: usize, cols: usize) -> Vec<f32> {
+    let mut out = vec![0.0; rows * cols];
+    for (r, row) in x.chunks_exact(cols).enumerate().take(rows) {
+        for (col, &v) in row.iter().enumerate() {
+            out[col * rows + r] = v;
         }
     }
     out

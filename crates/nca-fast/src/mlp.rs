@@ -2,6 +2,7 @@
 //! layers, and its hand-written backward pass.
 
 use crate::gemm::{Start, View, add_col_sums, product};
+use crate::layout::transpose;
 
 /// The MLP layers with their `(in, out)` widths, prepared for the products.
 pub(crate) struct Mlp<'a> {
@@ -149,15 +150,4 @@ impl<'a> Mlp<'a> {
         *dout = dy;
         *scratch = dx;
     }
-}
-
-/// `[rows, cols]` → `[cols, rows]` (row-major both).
-pub(crate) fn transpose(x: &[f32], rows: usize, cols: usize) -> Vec<f32> {
-    let mut out = vec![0.0; rows * cols];
-    for (r, row) in x.chunks_exact(cols).enumerate().take(rows) {
-        for (col, &v) in row.iter().enumerate() {
-            out[col * rows + r] = v;
-        }
-    }
-    out
 }

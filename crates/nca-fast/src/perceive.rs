@@ -4,7 +4,7 @@
 //! States are NHWC for one batch item: cell `y*W + x` holds its `C` channels contiguously.
 
 use crate::gemm::{Start, View, add_col_sums, product};
-use crate::mlp::transpose;
+use crate::layout::transpose;
 use crate::spec::{NcaSpec, Perception};
 
 /// Grid geometry of one batch item.

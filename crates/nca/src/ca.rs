@@ -166,10 +166,7 @@ impl CaConfig {
         use rayon::prelude::*;
         out.par_iter_mut().zip(seeds).for_each(|(tick, seed)| {
             let rng = &mut <StdRng as rand::SeedableRng>::seed_from_u64(seed);
-            // As `nca_models::masks::fire_mask` draws it.
-            tick.fire.clear();
-            tick.fire
-                .extend((0..b * hw).map(|_| u8::from(rng.random::<f32>() < fire_rate)));
+            tick.fire = nca_models::masks::fire_mask(rng, b * hw, fire_rate);
             let Some(normal) = normal else {
                 tick.noise = None;
                 return;
