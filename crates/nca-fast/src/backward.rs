@@ -32,7 +32,9 @@ pub fn backward(
             b * item_len
         );
     }
-    let results = map_items(tape.items.iter().collect(), |i, item| {
+    // An item's work is proportional to the rows it recorded.
+    let rows = |_: usize, item: &&Vec<TickTape>| item.iter().map(|t| t.cells.len()).sum();
+    let results = map_items(tape.items.iter().collect(), rows, |i, item| {
         backward_item(&eng, g, item, &d_final[i * item_len..(i + 1) * item_len])
     });
     // The learned perception weight is accumulated in the internal [P, 9, C] order.

@@ -122,7 +122,13 @@ fn run(
     let b = dims[0];
     let item_len = hw * g.c;
     recycled.resize_with(b, Vec::new);
-    let results = map_items(recycled, |i, old| {
+    // An item's work grows with its alive cells (the rows its first tick can compute).
+    let (ch, thr) = (spec.alive.channel(), spec.alive.threshold());
+    let alive = |i: usize, _: &Vec<TickTape>| {
+        let plane = &x0[i * item_len + ch * hw..i * item_len + (ch + 1) * hw];
+        plane.iter().filter(|&&v| v > thr).count()
+    };
+    let results = map_items(recycled, alive, |i, old| {
         let x0 = &x0[i * item_len..(i + 1) * item_len];
         forward_item(&eng, g, i, x0, ticks, keep_tape, old)
     });

@@ -171,18 +171,22 @@ impl Spectra {
             spec.kernel,
         );
         let groups = Fft2::new(n).groups();
-        let blocks = map_items(params.blocks.iter().collect(), |i, block| {
-            let t = i + 1;
-            let mut fft = Fft2::new(n);
-            let mut packed = vec![0.0; groups * w * t * GROUP];
-            for o in 0..w {
-                for c in 0..t {
-                    let kern = &block.conv_w[(o * t + c) * k * k..(o * t + c + 1) * k * k];
-                    fft.forward_kernel(kern, k, &mut packed, o * t + c, w * t);
+        let blocks = map_items(
+            params.blocks.iter().collect(),
+            |i, _| i + 1,
+            |i, block| {
+                let t = i + 1;
+                let mut fft = Fft2::new(n);
+                let mut packed = vec![0.0; groups * w * t * GROUP];
+                for o in 0..w {
+                    for c in 0..t {
+                        let kern = &block.conv_w[(o * t + c) * k * k..(o * t + c + 1) * k * k];
+                        fft.forward_kernel(kern, k, &mut packed, o * t + c, w * t);
+                    }
                 }
-            }
-            packed
-        });
+                packed
+            },
+        );
         Self { n, groups, blocks }
     }
 }
@@ -233,18 +237,22 @@ pub fn stack_images(
     check_batch(spec, params, inputs, b)?;
     let spectra = Spectra::new(spec, params);
     let hw = spec.pixels();
-    let per_part = map_items(parts(b), |_, range| {
-        let mut runner = pass::Runner::new(spec, &spectra, false);
-        let mut images = vec![Vec::with_capacity(range.len() * hw); spec.blocks];
-        for start in range.clone().step_by(TILE) {
-            let end = (start + TILE).min(range.end);
-            let tile = runner.forward(params, &inputs[start * hw..end * hw], end - start);
-            for (t, img) in images.iter_mut().enumerate() {
-                img.extend_from_slice(&tile[t]);
+    let per_part = map_items(
+        parts(b),
+        |_, range| range.len(),
+        |_, range| {
+            let mut runner = pass::Runner::new(spec, &spectra, false);
+            let mut images = vec![Vec::with_capacity(range.len() * hw); spec.blocks];
+            for start in range.clone().step_by(TILE) {
+                let end = (start + TILE).min(range.end);
+                let tile = runner.forward(params, &inputs[start * hw..end * hw], end - start);
+                for (t, img) in images.iter_mut().enumerate() {
+                    img.extend_from_slice(&tile[t]);
+                }
             }
-        }
-        images
-    });
+            images
+        },
+    );
     let mut out = vec![Vec::with_capacity(b * hw); spec.blocks];
     for part in per_part {
         for (o, p) in out.iter_mut().zip(part) {
@@ -282,20 +290,24 @@ pub fn stack_train_step(
     let spectra = Spectra::new(spec, params);
     let hw = spec.pixels();
     let scale = pass::LossScale::new(spec, loss, b);
-    let per_part = map_items(parts(b), |_, range| {
-        let mut runner = pass::Runner::new(spec, &spectra, true);
-        let mut acc = pass::Accumulators::new(spec, spectra.groups);
-        let mut finals = Vec::with_capacity(range.len() * hw);
-        for start in range.clone().step_by(TILE) {
-            let end = (start + TILE).min(range.end);
-            let (x, y) = (
-                &inputs[start * hw..end * hw],
-                &targets[start * hw..end * hw],
-            );
-            finals.extend(runner.train_tile(params, x, y, end - start, &scale, &mut acc));
-        }
-        (acc, finals)
-    });
+    let per_part = map_items(
+        parts(b),
+        |_, range| range.len(),
+        |_, range| {
+            let mut runner = pass::Runner::new(spec, &spectra, true);
+            let mut acc = pass::Accumulators::new(spec, spectra.groups);
+            let mut finals = Vec::with_capacity(range.len() * hw);
+            for start in range.clone().step_by(TILE) {
+                let end = (start + TILE).min(range.end);
+                let (x, y) = (
+                    &inputs[start * hw..end * hw],
+                    &targets[start * hw..end * hw],
+                );
+                finals.extend(runner.train_tile(params, x, y, end - start, &scale, &mut acc));
+            }
+            (acc, finals)
+        },
+    );
     let mut total: Option<pass::Accumulators> = None;
     let mut finals = Vec::with_capacity(b * hw);
     for (acc, f) in per_part {

@@ -91,18 +91,22 @@ impl Accumulators {
         spectra: &Spectra,
     ) -> StackParams {
         let (n, w, k) = (spectra.n, spec.width, spec.kernel);
-        let conv_w = map_items(self.kernel, |i, packed| {
-            let t = i + 1;
-            let mut fft = Fft2::new(n);
-            let mut out = vec![0.0; w * t * k * k];
-            for o in 0..w {
-                for c in 0..t {
-                    let dst = &mut out[(o * t + c) * k * k..(o * t + c + 1) * k * k];
-                    fft.inverse_kernel(&packed, o * t + c, w * t, dst, k);
+        let conv_w = map_items(
+            self.kernel,
+            |i, _| i + 1,
+            |i, packed| {
+                let t = i + 1;
+                let mut fft = Fft2::new(n);
+                let mut out = vec![0.0; w * t * k * k];
+                for o in 0..w {
+                    for c in 0..t {
+                        let dst = &mut out[(o * t + c) * k * k..(o * t + c + 1) * k * k];
+                        fft.inverse_kernel(&packed, o * t + c, w * t, dst, k);
+                    }
                 }
-            }
-            out
-        });
+                out
+            },
+        );
         let blocks = conv_w
             .into_iter()
             .zip(self.conv_b)
