@@ -6,6 +6,8 @@ use crate::masks::{active_cells, dilate, threshold};
 use crate::par::map_items;
 use crate::perceive::Grid;
 use crate::spec::{AliveRule, NcaParams, NcaSpec, ShapeError, TickMasks, shape_err};
+use crate::team;
+use std::sync::Arc;
 
 /// The result of [`rollout`].
 #[derive(Debug)]
@@ -128,10 +130,16 @@ fn run(
         let plane = &x0[i * item_len + ch * hw..i * item_len + (ch + 1) * hw];
         plane.iter().filter(|&&v| v > thr).count()
     };
-    let results = map_items(recycled, alive, |i, old| {
-        let x0 = &x0[i * item_len..(i + 1) * item_len];
-        forward_item(&eng, g, i, x0, ticks, keep_tape, old)
-    });
+    let results = if b == 1 && !keep_tape && team::worth_it(ticks.len()) {
+        vec![team::with_helper(&eng, g, |team| {
+            forward_item(&eng, g, 0, x0, ticks, false, Vec::new(), Some(team))
+        })]
+    } else {
+        map_items(recycled, alive, |i, old| {
+            let x0 = &x0[i * item_len..(i + 1) * item_len];
+            forward_item(&eng, g, i, x0, ticks, keep_tape, old, None)
+        })
+    };
     let mut final_state = vec![0.0; b * item_len];
     let mut rows = 0usize;
     let mut items = Vec::with_capacity(if keep_tape { b } else { 0 });
@@ -215,13 +223,14 @@ struct Scratch {
     need: Vec<u8>,
     mask_tmp: Vec<u8>,
     keep: Vec<u8>,
+    team_rows: team::RowScratch,
 }
 
 crate::simd::avx2_dispatch! {
 /// Rolls batch item `b` out; returns its final state (cell-major), its tape (empty unless
 /// `keep_tape`) and the number of computed rows. The tape is recorded into the buffers of
 /// `recycled`, an old tape of this item, where available.
-fn forward_item(
+pub(crate) fn forward_item(
     eng: &Engine,
     g: Grid,
     b: usize,
@@ -229,6 +238,7 @@ fn forward_item(
     ticks: &[TickMasks],
     keep_tape: bool,
     recycled: Vec<TickTape>,
+    team: Option<&team::Team>,
 ) -> (Vec<f32>, Vec<TickTape>, usize) {
     let hw = g.cells();
     let (c, u0, u) = (g.c, eng.u0, eng.u);
@@ -266,9 +276,20 @@ fn forward_item(
         active_cells(fire, &s.need, &mut s.cells);
         let n = s.cells.len();
         rows += n;
-        eng.perceiver
-            .forward(g, &state, &s.cells, &mut s.cols, &mut s.feats);
-        eng.mlp.forward(n, &s.feats, &mut s.hidden, &mut s.out);
+        match team {
+            Some(team) if n >= team::MIN_SPLIT_ROWS => {
+                // The helper reads the state and the cells for its half, then hands them back.
+                let (st, cl) = (Arc::new(std::mem::take(&mut state)), Arc::new(std::mem::take(&mut s.cells)));
+                team.update_rows(eng, g, &st, &cl, &mut s.team_rows, &mut s.out);
+                state = Arc::try_unwrap(st).expect("the helper has returned the state");
+                s.cells = Arc::try_unwrap(cl).expect("the helper has returned the cells");
+            }
+            _ => {
+                eng.perceiver
+                    .forward(g, &state, &s.cells, &mut s.cols, &mut s.feats);
+                eng.mlp.forward(n, &s.feats, &mut s.hidden, &mut s.out);
+            }
+        }
         // Residual update of the active cells: x += dx + noise. The noise is channel-major, so
         // it is added to `dx` plane by plane (a cell's channels lie a plane apart).
         if let Some(nz) = &tick.noise {

@@ -52,7 +52,9 @@
 //! [`rollout_reusing`] so that its buffers are recorded into instead of freshly allocated.
 //!
 //! Batch items are independent: with the default `parallel` feature they run on rayon's
-//! pool, each with its own gradient accumulators, reduced at the end. Without it everything is
+//! pool (largest first), each with its own gradient accumulators, reduced at the end. An
+//! inference rollout of a single item splits each tick's rows with a helper thread instead,
+//! which spin-waits between ticks for the rollout's length. Without the feature everything is
 //! single-threaded and free of OS APIs (for wasm32).
 //!
 //! The same crate holds the digit refiner's engine ([`stack_train_step`], [`stack_images`]): a
@@ -121,6 +123,7 @@ mod simd;
 mod spec;
 mod spectrum;
 mod stack;
+mod team;
 
 pub use backward::backward;
 pub use forward::{Rollout, Tape, rollout, rollout_reusing};

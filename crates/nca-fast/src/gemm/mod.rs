@@ -156,6 +156,7 @@ fn portable(
 
 /// Which implementation [`product`] runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))] // only x86-64 has a choice
 pub(crate) enum Kernel {
     /// The AVX2 + FMA micro-kernel.
     Avx2,
@@ -164,6 +165,7 @@ pub(crate) enum Kernel {
 }
 
 /// The kernel this CPU and environment get (decided once).
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
 pub(crate) fn kernel() -> Kernel {
     static CHOICE: std::sync::OnceLock<Kernel> = std::sync::OnceLock::new();
     *CHOICE.get_or_init(|| {
