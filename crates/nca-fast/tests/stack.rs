@@ -267,3 +267,23 @@ fn shape_errors_are_reported() {
             .contains("target step")
     );
 }
+
+#[test]
+fn repeated_steps_start_from_zeroed_accumulators() {
+    // A step reuses the gradient sums of earlier ones (of this or another shape); each must
+    // start from zero, so the same step twice gives the same gradients.
+    let mut rng = StdRng::seed_from_u64(4);
+    let loss = stack_loss(&[2, 3]);
+    let (spec, other) = (stack_spec(3, 2, 3, 5), stack_spec(2, 3, 3, 4));
+    let p = random_params(&spec, &mut rng);
+    let q = random_params(&other, &mut rng);
+    let (x, y) = batch(&spec, 17, &mut rng);
+    let (xo, yo) = batch(&other, 9, &mut rng);
+    let first = stack_train_step(&spec, &p, &x, &y, 17, &loss).unwrap();
+    stack_train_step(&other, &q, &xo, &yo, 9, &stack_loss(&[2])).unwrap();
+    let again = stack_train_step(&spec, &p, &x, &y, 17, &loss).unwrap();
+    let second = stack_train_step(&spec, &p, &x, &y, 17, &loss).unwrap();
+    assert_eq!(first.grads, again.grads);
+    assert_eq!(first.grads, second.grads);
+    assert_eq!(first.loss, second.loss);
+}

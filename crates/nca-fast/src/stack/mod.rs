@@ -295,7 +295,7 @@ pub fn stack_train_step(
         |_, range| range.len(),
         |_, range| {
             let mut runner = pass::Runner::new(spec, &spectra, true);
-            let mut acc = pass::Accumulators::new(spec, spectra.groups);
+            let mut acc = pass::Accumulators::spare(spec, spectra.groups);
             let mut finals = Vec::with_capacity(range.len() * hw);
             for start in range.clone().step_by(TILE) {
                 let end = (start + TILE).min(range.end);
@@ -314,12 +314,16 @@ pub fn stack_train_step(
         finals.extend(f);
         match &mut total {
             None => total = Some(acc),
-            Some(t) => t.add(&acc),
+            Some(t) => {
+                t.add(&acc);
+                acc.recycle();
+            }
         }
     }
     let total = total.expect("at least one part");
     let (mse, smooth) = (total.mse, total.smooth);
     let grads = total.kernel_grads_to_spatial(spec, &spectra);
+    total.recycle();
     Ok(StackStep {
         loss: mse + loss.smooth_weight as f64 * smooth,
         mse,

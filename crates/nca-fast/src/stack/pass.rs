@@ -5,6 +5,7 @@ use super::products::{self, Dims};
 use super::{Spectra, StackBlock, StackLoss, StackParams, StackSpec, TILE};
 use crate::par::map_items;
 use crate::spectrum::{Fft2, GROUP};
+use std::sync::Mutex;
 
 /// Per-pixel factors of the loss and its gradient, for a batch of `b` digits.
 pub(crate) struct LossScale {
@@ -55,8 +56,46 @@ pub(crate) struct Accumulators {
     out_b: Vec<f32>,
 }
 
+/// Accumulators of earlier steps, kept for the next one: a training loop would otherwise map,
+/// fault in and unmap ~100 MB per thread every step (the unmapping interrupts the other core to
+/// flush its TLB, 4% of a step). Held until the process ends, at most one per thread.
+static SPARE: Mutex<Vec<Accumulators>> = Mutex::new(Vec::new());
+
 impl Accumulators {
-    pub(crate) fn new(spec: &StackSpec, groups: usize) -> Self {
+    /// Zeroed accumulators: kept ones of the same shape if there are any, else new ones.
+    pub(crate) fn spare(spec: &StackSpec, groups: usize) -> Self {
+        let kept = {
+            let mut spare = SPARE.lock().unwrap_or_else(|e| e.into_inner());
+            let fits = |a: &Accumulators| {
+                a.kernel.len() == spec.blocks
+                    && a.conv_b.first().is_none_or(|b| b.len() == spec.width)
+                    && a.kernel
+                        .first()
+                        .is_none_or(|k| k.len() == groups * spec.width * GROUP)
+            };
+            spare.retain(fits);
+            spare.pop()
+        };
+        let Some(mut a) = kept else {
+            return Self::new(spec, groups);
+        };
+        a.mse = 0.0;
+        a.smooth = 0.0;
+        let buffers = a.kernel.iter_mut().chain(&mut a.conv_b).chain(&mut a.out_w);
+        buffers.for_each(|v| v.fill(0.0));
+        a.out_b.fill(0.0);
+        a
+    }
+
+    /// Keeps these accumulators for [`Accumulators::spare`].
+    pub(crate) fn recycle(self) {
+        let mut spare = SPARE.lock().unwrap_or_else(|e| e.into_inner());
+        if spare.len() < crate::par::threads() {
+            spare.push(self);
+        }
+    }
+
+    fn new(spec: &StackSpec, groups: usize) -> Self {
         let w = spec.width;
         Self {
             mse: 0.0,
@@ -70,14 +109,19 @@ impl Accumulators {
         }
     }
 
+    /// Adds `other`'s sums, the kernel blocks in parallel.
     pub(crate) fn add(&mut self, other: &Accumulators) {
         self.mse += other.mse;
         self.smooth += other.smooth;
-        let pairs = self.kernel.iter_mut().zip(&other.kernel);
-        let pairs = pairs
-            .chain(self.conv_b.iter_mut().zip(&other.conv_b))
-            .chain(self.out_w.iter_mut().zip(&other.out_w));
-        for (a, b) in pairs {
+        let pairs: Vec<(&mut Vec<f32>, &Vec<f32>)> =
+            self.kernel.iter_mut().zip(&other.kernel).collect();
+        map_items(
+            pairs,
+            |_, (a, _)| a.len(),
+            |_, (a, b)| super::add_into(a, b),
+        );
+        let small = self.conv_b.iter_mut().zip(&other.conv_b);
+        for (a, b) in small.chain(self.out_w.iter_mut().zip(&other.out_w)) {
             super::add_into(a, b);
         }
         super::add_into(&mut self.out_b, &other.out_b);
@@ -86,13 +130,13 @@ impl Accumulators {
     /// The gradients in the parameters' layouts: each kernel gradient is read back from the
     /// frequency domain at the offsets its kernel was wrapped to.
     pub(crate) fn kernel_grads_to_spatial(
-        self,
+        &self,
         spec: &StackSpec,
         spectra: &Spectra,
     ) -> StackParams {
         let (n, w, k) = (spectra.n, spec.width, spec.kernel);
         let conv_w = map_items(
-            self.kernel,
+            self.kernel.iter().collect(),
             |i, _| i + 1,
             |i, packed| {
                 let t = i + 1;
@@ -101,7 +145,7 @@ impl Accumulators {
                 for o in 0..w {
                     for c in 0..t {
                         let dst = &mut out[(o * t + c) * k * k..(o * t + c + 1) * k * k];
-                        fft.inverse_kernel(&packed, o * t + c, w * t, dst, k);
+                        fft.inverse_kernel(packed, o * t + c, w * t, dst, k);
                     }
                 }
                 out
@@ -109,9 +153,9 @@ impl Accumulators {
         );
         let blocks = conv_w
             .into_iter()
-            .zip(self.conv_b)
-            .zip(self.out_w)
-            .zip(self.out_b)
+            .zip(self.conv_b.iter().cloned())
+            .zip(self.out_w.iter().cloned())
+            .zip(self.out_b.iter().copied())
             .map(|(((conv_w, conv_b), out_w), out_b)| StackBlock {
                 conv_w,
                 conv_b,
