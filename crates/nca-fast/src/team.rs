@@ -160,10 +160,15 @@ fn update_rows(
 }
 
 /// Whether a single-item rollout of `ticks` ticks gets a helper thread: only with the
-/// `parallel` feature, at least two threads allowed (`RAYON_NUM_THREADS`) and enough ticks to
-/// pay for starting it.
+/// `parallel` feature, at least two threads allowed (`RAYON_NUM_THREADS`), enough ticks to pay
+/// for starting it, and not when called from rayon's pool (whose threads are then busy with
+/// other work: a spinning helper would only take a core from them).
 pub(crate) fn worth_it(ticks: usize) -> bool {
-    cfg!(feature = "parallel") && crate::par::threads() >= 2 && ticks >= MIN_TEAM_TICKS
+    #[cfg(feature = "parallel")]
+    let outside_pool = rayon::current_thread_index().is_none();
+    #[cfg(not(feature = "parallel"))]
+    let outside_pool = false;
+    outside_pool && crate::par::threads() >= 2 && ticks >= MIN_TEAM_TICKS
 }
 
 /// Runs `lead` on this thread with a helper serving `Team::update_rows` on another, which
