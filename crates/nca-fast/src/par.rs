@@ -56,10 +56,10 @@ pub(crate) fn map_items<I: Send, T: Send>(
         .collect()
 }
 
-/// A slot's lock; a panic in `f` on another item does not make the slots unusable (the panic
-/// itself is propagated by `rayon::scope`).
-#[cfg(feature = "parallel")]
-fn lock<X>(m: &std::sync::Mutex<X>) -> std::sync::MutexGuard<'_, X> {
+/// `m`'s lock, also after a thread panicked while holding it: the data the engine guards this way
+/// (result slots, hand-off slots, spare buffers) stays valid, and the panic itself reaches the
+/// caller through the thread scope that ran it.
+pub(crate) fn lock<X>(m: &std::sync::Mutex<X>) -> std::sync::MutexGuard<'_, X> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 

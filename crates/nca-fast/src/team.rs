@@ -9,9 +9,10 @@
 //! finished its rows and dropped its handle.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 
 use crate::engine::Engine;
+use crate::par::lock;
 use crate::perceive::Grid;
 
 /// Ticks with fewer active rows than this are computed by the leader alone (the hand-off
@@ -48,12 +49,6 @@ pub(crate) struct Team {
     finished: AtomicU64,
     /// The helper's update rows (`[rows, U]`) for the last finished share.
     out: Mutex<Vec<f32>>,
-}
-
-/// A buffer or slot's lock; a panicking thread does not leave it unusable (its panic reaches
-/// the caller through the thread scope).
-fn lock<X>(m: &Mutex<X>) -> MutexGuard<'_, X> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Waits until `counter` reaches `want`: spins, then yields.

@@ -3,7 +3,7 @@
 
 use super::products::{self, Dims};
 use super::{Spectra, StackBlock, StackLoss, StackParams, StackSpec, TILE};
-use crate::par::map_items;
+use crate::par::{lock, map_items};
 use crate::spectrum::{Fft2, GROUP};
 use std::sync::Mutex;
 
@@ -65,7 +65,7 @@ impl Accumulators {
     /// Zeroed accumulators: kept ones of the same shape if there are any, else new ones.
     pub(crate) fn spare(spec: &StackSpec, groups: usize) -> Self {
         let kept = {
-            let mut spare = SPARE.lock().unwrap_or_else(|e| e.into_inner());
+            let mut spare = lock(&SPARE);
             let fits = |a: &Accumulators| {
                 a.kernel.len() == spec.blocks
                     && a.conv_b.first().is_none_or(|b| b.len() == spec.width)
@@ -89,7 +89,7 @@ impl Accumulators {
 
     /// Keeps these accumulators for [`Accumulators::spare`].
     pub(crate) fn recycle(self) {
-        let mut spare = SPARE.lock().unwrap_or_else(|e| e.into_inner());
+        let mut spare = lock(&SPARE);
         if spare.len() < crate::par::threads() {
             spare.push(self);
         }
