@@ -344,12 +344,7 @@ impl<'a> Runner<'a> {
                     let at = ((b * blocks + i) * w + o) * hw;
                     let act = &self.acts[at..at + hw];
                     let weight = block.out_w[o];
-                    let (mut dw, mut db) = (0.0f32, 0.0f32);
-                    for ((d, g), a) in dh.iter_mut().zip(&gy).zip(act) {
-                        dw += g * a;
-                        *d = if *a > 0.0 { g * weight } else { 0.0 };
-                        db += *d;
-                    }
+                    let (dw, db) = relu_backward(&gy, act, weight, &mut dh);
                     acc.out_w[i][o] += dw;
                     acc.conv_b[i][o] += db;
                     let h = &mut self.h[b * hs..(b + 1) * hs];
@@ -409,4 +404,35 @@ impl<'a> Runner<'a> {
             }
         }
     }
+}
+
+crate::simd::avx2_dispatch! {
+/// Back through one map's ReLU and the 1x1 convolution: with `g` the gradient at the logits and
+/// `act` the map's activations, writes the gradient at the map's pre-activation to `dh` and
+/// returns the gradients of the 1x1 weight (`Σ g·act`) and of the map's bias (`Σ dh`). The sums
+/// run in 8 interleaved lanes, so that they vectorise.
+fn relu_backward(g: &[f32], act: &[f32], weight: f32, dh: &mut [f32]) -> (f32, f32) {
+    const L: usize = 8;
+    let (mut dw, mut db) = ([0.0f32; L], [0.0f32; L]);
+    let n = g.len() - g.len() % L;
+    for ((d, g), a) in dh[..n]
+        .chunks_exact_mut(L)
+        .zip(g[..n].chunks_exact(L))
+        .zip(act[..n].chunks_exact(L))
+    {
+        for l in 0..L {
+            dw[l] += g[l] * a[l];
+            let m = if a[l] > 0.0 { g[l] * weight } else { 0.0 };
+            d[l] = m;
+            db[l] += m;
+        }
+    }
+    let mut tail = (0.0f32, 0.0f32);
+    for ((d, g), a) in dh[n..].iter_mut().zip(&g[n..]).zip(&act[n..]) {
+        tail.0 += g * a;
+        *d = if *a > 0.0 { g * weight } else { 0.0 };
+        tail.1 += *d;
+    }
+    (dw.iter().sum::<f32>() + tail.0, db.iter().sum::<f32>() + tail.1)
+}
 }

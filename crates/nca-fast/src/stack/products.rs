@@ -63,6 +63,8 @@ trait Lanes: Copy {
     unsafe fn zero() -> Self;
     unsafe fn load(p: *const f32) -> Self;
     unsafe fn store(self, p: *mut f32);
+    /// A hint that the cache line at `p` will be read soon (any address: it never faults).
+    unsafe fn prefetch(p: *const f32);
     /// `self + a·b`.
     unsafe fn fma(self, a: Self, b: Self) -> Self;
     /// `self − a·b`.
@@ -88,6 +90,8 @@ impl Lanes for Plain {
         // SAFETY: the caller guarantees 8 writable floats.
         unsafe { p.cast::<[f32; LANES]>().write_unaligned(self.0) }
     }
+    #[inline(always)]
+    unsafe fn prefetch(_: *const f32) {}
     #[inline(always)]
     unsafe fn fma(self, a: Self, b: Self) -> Self {
         Plain(std::array::from_fn(|l| self.0[l] + a.0[l] * b.0[l]))
@@ -127,6 +131,11 @@ mod x86 {
         }
         #[inline]
         #[target_feature(enable = "avx2,fma")]
+        unsafe fn prefetch(p: *const f32) {
+            _mm_prefetch::<_MM_HINT_T0>(p.cast());
+        }
+        #[inline]
+        #[target_feature(enable = "avx2,fma")]
         unsafe fn fma(self, a: Self, b: Self) -> Self {
             Avx(_mm256_fmadd_ps(a.0, b.0, self.0))
         }
@@ -137,6 +146,9 @@ mod x86 {
         }
     }
 }
+
+/// How many elements ahead along a row of `C` an accumulating tile prefetches.
+const PREFETCH_AHEAD: usize = 16;
 
 /// `C[i][j] (+)= Σ_p A[i][p] · op(B[p][j])` for one `MR×NR` register tile, `op` the complex
 /// conjugate when `CONJ`, `C` overwritten unless `ACC`. `A` is `MR×kn`, `B` is `kn×NR`.
@@ -167,6 +179,8 @@ unsafe fn tile<V: Lanes, const MR: usize, const NR: usize, const CONJ: bool, con
                     let at = c.add(cv.at(i, j));
                     re[i][j] = V::load(at);
                     im[i][j] = V::load(at.add(LANES));
+                    // And the same rows a few tiles on are fetched ahead.
+                    V::prefetch(c.wrapping_add(cv.at(i, j + PREFETCH_AHEAD)));
                 }
             }
         }
