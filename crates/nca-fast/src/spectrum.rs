@@ -13,7 +13,6 @@
 
 use std::sync::Arc;
 
-use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
 use rustfft::num_complex::Complex;
 use rustfft::{Fft, FftPlanner};
 
@@ -30,18 +29,20 @@ pub(crate) fn transform_size(side: usize, kernel: usize) -> usize {
 }
 
 /// Forward and inverse 2D real FFTs of `n×n` grids, with their work buffers (one per thread).
+///
+/// Rows are transformed two at a time: real rows `a` and `b` make the complex row `a + i·b`,
+/// whose transform `Z` gives both, `A[u] = (Z[u] + conj Z[n−u]) / 2` and
+/// `B[u] = (Z[u] − conj Z[n−u]) / 2i` (and the inverse builds `Z` from `A` and `B` the same
+/// way). All row pairs of a grid, and then all its columns, go through one batched complex FFT.
 pub(crate) struct Fft2 {
     n: usize,
-    r2c: Arc<dyn RealToComplex<f32>>,
-    c2r: Arc<dyn ComplexToReal<f32>>,
     fwd: Arc<dyn Fft<f32>>,
     inv: Arc<dyn Fft<f32>>,
-    row: Vec<f32>,
-    row_spec: Vec<Complex<f32>>,
+    /// The paired rows, `[pair][n]`.
+    rows: Vec<Complex<f32>>,
     /// The spectrum being built or read, `[u][v]`: `u` the frequency along a row (0..=n/2),
     /// `v` the frequency along a column (0..n).
     grid: Vec<Complex<f32>>,
-    real_scratch: Vec<Complex<f32>>,
     scratch: Vec<Complex<f32>>,
     /// The phase factors of [`Fft2::reflect`] for the offset they were made for.
     phases: (Option<usize>, Vec<Complex<f32>>),
@@ -50,27 +51,19 @@ pub(crate) struct Fft2 {
 impl Fft2 {
     /// Plans the transforms for `n×n` grids.
     pub(crate) fn new(n: usize) -> Self {
-        let mut real = RealFftPlanner::<f32>::new();
         let mut complex = FftPlanner::<f32>::new();
-        let r2c = real.plan_fft_forward(n);
-        let c2r = real.plan_fft_inverse(n);
         let fwd = complex.plan_fft_forward(n);
         let inv = complex.plan_fft_inverse(n);
         let nu = n / 2 + 1;
-        let real_scratch_len = r2c.get_scratch_len().max(c2r.get_scratch_len());
         let scratch_len = fwd
             .get_inplace_scratch_len()
             .max(inv.get_inplace_scratch_len());
         Self {
             n,
-            r2c,
-            c2r,
             fwd,
             inv,
-            row: vec![0.0; n],
-            row_spec: vec![Complex::default(); nu],
+            rows: vec![Complex::default(); n.div_ceil(2) * n],
             grid: vec![Complex::default(); nu * n],
-            real_scratch: vec![Complex::default(); real_scratch_len],
             scratch: vec![Complex::default(); scratch_len],
             phases: (None, Vec::new()),
         }
@@ -105,14 +98,26 @@ impl Fft2 {
     fn forward_grid(&mut self, src: &[f32], rows: usize, cols: usize) {
         let (n, nu) = (self.n, self.n / 2 + 1);
         debug_assert!(rows <= n && cols <= n && src.len() >= rows * cols);
-        for i in 0..rows {
-            self.row[..cols].copy_from_slice(&src[i * cols..(i + 1) * cols]);
-            self.row[cols..].fill(0.0);
-            self.r2c
-                .process_with_scratch(&mut self.row, &mut self.row_spec, &mut self.real_scratch)
-                .expect("buffers sized by the plan");
-            for (u, v) in self.row_spec.iter().enumerate() {
-                self.grid[u * n + i] = *v;
+        let pairs = rows.div_ceil(2);
+        let row = |i: usize| (i < rows).then(|| &src[i * cols..(i + 1) * cols]);
+        for (p, z) in self.rows[..pairs * n].chunks_exact_mut(n).enumerate() {
+            let (a, b) = (row(2 * p).expect("row in range"), row(2 * p + 1));
+            for (j, z) in z[..cols].iter_mut().enumerate() {
+                *z = Complex::new(a[j], b.map_or(0.0, |b| b[j]));
+            }
+            z[cols..].fill(Complex::default());
+        }
+        self.fwd
+            .process_with_scratch(&mut self.rows[..pairs * n], &mut self.scratch);
+        for (p, z) in self.rows[..pairs * n].chunks_exact(n).enumerate() {
+            let i = 2 * p;
+            for u in 0..nu {
+                let (zu, zc) = (z[u], z[(n - u) % n].conj());
+                self.grid[u * n + i] = (zu + zc) * 0.5;
+                if i + 1 < rows {
+                    let d = zu - zc;
+                    self.grid[u * n + i + 1] = Complex::new(d.im, -d.re) * 0.5;
+                }
             }
         }
         for u in 0..nu {
@@ -143,19 +148,35 @@ impl Fft2 {
         let (n, nu) = (self.n, self.n / 2 + 1);
         self.inv
             .process_with_scratch(&mut self.grid, &mut self.scratch);
-        let scale = 1.0 / (n * n) as f32;
-        for i in 0..rows {
+        let pairs = rows.div_ceil(2);
+        for (p, z) in self.rows[..pairs * n].chunks_exact_mut(n).enumerate() {
+            let i = 2 * p;
             for u in 0..nu {
-                self.row_spec[u] = self.grid[u * n + i];
+                let a = self.grid[u * n + i];
+                let b = if i + 1 < rows {
+                    self.grid[u * n + i + 1]
+                } else {
+                    Complex::default()
+                };
+                if u == 0 || u == n / 2 {
+                    // The spectrum of a real row: the DC and Nyquist terms are real (up to
+                    // rounding).
+                    z[u] = Complex::new(a.re, b.re);
+                } else {
+                    z[u] = Complex::new(a.re - b.im, a.im + b.re);
+                    z[n - u] = Complex::new(a.re + b.im, b.re - a.im);
+                }
             }
-            // The spectrum of a real row: the DC and Nyquist terms are real (up to rounding).
-            self.row_spec[0].im = 0.0;
-            self.row_spec[nu - 1].im = 0.0;
-            self.c2r
-                .process_with_scratch(&mut self.row_spec, &mut self.row, &mut self.real_scratch)
-                .expect("buffers sized by the plan");
-            for (d, s) in dst[i * cols..(i + 1) * cols].iter_mut().zip(&self.row) {
-                *d = s * scale;
+        }
+        self.inv
+            .process_with_scratch(&mut self.rows[..pairs * n], &mut self.scratch);
+        let scale = 1.0 / (n * n) as f32;
+        for (i, out) in dst[..rows * cols].chunks_exact_mut(cols).enumerate() {
+            let z = &self.rows[(i / 2) * n..(i / 2) * n + cols];
+            if i % 2 == 0 {
+                out.iter_mut().zip(z).for_each(|(d, z)| *d = z.re * scale);
+            } else {
+                out.iter_mut().zip(z).for_each(|(d, z)| *d = z.im * scale);
             }
         }
     }
