@@ -237,28 +237,56 @@ impl Fft2 {
     }
 }
 
+crate::simd::avx2_dispatch! {
 /// Writes the spectrum `grid` as item `item` of the packed array `dst` with `items` items.
-fn pack(grid: &[Complex<f32>], dst: &mut [f32], item: usize, items: usize) {
-    for (g, chunk) in grid.chunks(LANES).enumerate() {
-        let base = (g * items + item) * GROUP;
-        let out = &mut dst[base..base + GROUP];
+fn pack(grid: &[Complex<f32>], dst: &mut [f32], item: usize, items: usize) -> () {
+    fn out(dst: &mut [f32], at: usize) -> &mut [f32; GROUP] {
+        (&mut dst[at..at + GROUP]).try_into().expect("packed")
+    }
+    let full = grid.len() / LANES;
+    for (g, chunk) in grid.chunks_exact(LANES).enumerate() {
+        let chunk: &[Complex<f32>; LANES] = chunk.try_into().expect("exact chunk");
+        let out = out(dst, (g * items + item) * GROUP);
+        for l in 0..LANES {
+            out[l] = chunk[l].re;
+            out[LANES + l] = chunk[l].im;
+        }
+    }
+    let rest = &grid[full * LANES..];
+    if !rest.is_empty() {
+        let out = out(dst, (full * items + item) * GROUP);
         out.fill(0.0);
-        for (l, c) in chunk.iter().enumerate() {
+        for (l, c) in rest.iter().enumerate() {
             out[l] = c.re;
             out[LANES + l] = c.im;
         }
     }
 }
+}
 
+crate::simd::avx2_dispatch! {
 /// Reads item `item` of the packed array `src` with `items` items into the spectrum `grid`.
-fn unpack(src: &[f32], item: usize, items: usize, grid: &mut [Complex<f32>]) {
-    for (g, chunk) in grid.chunks_mut(LANES).enumerate() {
+fn unpack(src: &[f32], item: usize, items: usize, grid: &mut [Complex<f32>]) -> () {
+    let input = |g: usize| -> &[f32; GROUP] {
         let base = (g * items + item) * GROUP;
-        let v = &src[base..base + GROUP];
-        for (l, c) in chunk.iter_mut().enumerate() {
+        src[base..base + GROUP].try_into().expect("packed")
+    };
+    let full = grid.len() / LANES;
+    for (g, chunk) in grid.chunks_exact_mut(LANES).enumerate() {
+        let chunk: &mut [Complex<f32>; LANES] = chunk.try_into().expect("exact chunk");
+        let v = input(g);
+        for l in 0..LANES {
+            chunk[l] = Complex::new(v[l], v[LANES + l]);
+        }
+    }
+    let rest = &mut grid[full * LANES..];
+    if !rest.is_empty() {
+        let v = input(full);
+        for (l, c) in rest.iter_mut().enumerate() {
             *c = Complex::new(v[l], v[LANES + l]);
         }
     }
+}
 }
 
 #[cfg(test)]
