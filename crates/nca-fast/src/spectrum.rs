@@ -109,17 +109,7 @@ impl Fft2 {
         }
         self.fwd
             .process_with_scratch(&mut self.rows[..pairs * n], &mut self.scratch);
-        for (p, z) in self.rows[..pairs * n].chunks_exact(n).enumerate() {
-            let i = 2 * p;
-            for u in 0..nu {
-                let (zu, zc) = (z[u], z[(n - u) % n].conj());
-                self.grid[u * n + i] = (zu + zc) * 0.5;
-                if i + 1 < rows {
-                    let d = zu - zc;
-                    self.grid[u * n + i + 1] = Complex::new(d.im, -d.re) * 0.5;
-                }
-            }
-        }
+        split_pairs(&self.rows[..pairs * n], &mut self.grid, n, rows);
         for u in 0..nu {
             self.grid[u * n + rows..(u + 1) * n].fill(Complex::default());
         }
@@ -145,29 +135,11 @@ impl Fft2 {
     /// Inverse transform of `self.grid`: the top-left `rows×cols` of the real grid, scaled by
     /// `1/n²`, to `dst`.
     fn inverse_grid(&mut self, dst: &mut [f32], rows: usize, cols: usize) {
-        let (n, nu) = (self.n, self.n / 2 + 1);
+        let n = self.n;
         self.inv
             .process_with_scratch(&mut self.grid, &mut self.scratch);
         let pairs = rows.div_ceil(2);
-        for (p, z) in self.rows[..pairs * n].chunks_exact_mut(n).enumerate() {
-            let i = 2 * p;
-            for u in 0..nu {
-                let a = self.grid[u * n + i];
-                let b = if i + 1 < rows {
-                    self.grid[u * n + i + 1]
-                } else {
-                    Complex::default()
-                };
-                if u == 0 || u == n / 2 {
-                    // The spectrum of a real row: the DC and Nyquist terms are real (up to
-                    // rounding).
-                    z[u] = Complex::new(a.re, b.re);
-                } else {
-                    z[u] = Complex::new(a.re - b.im, a.im + b.re);
-                    z[n - u] = Complex::new(a.re + b.im, b.re - a.im);
-                }
-            }
-        }
+        join_pairs(&self.grid, &mut self.rows[..pairs * n], n, rows);
         self.inv
             .process_with_scratch(&mut self.rows[..pairs * n], &mut self.scratch);
         let scale = 1.0 / (n * n) as f32;
@@ -235,6 +207,48 @@ impl Fft2 {
         self.reflect(k / 2);
         self.inverse_grid(dst, k, k);
     }
+}
+
+crate::simd::avx2_dispatch! {
+/// The half spectra of the real row pairs: `z` holds the transforms of `a + i·b` per pair;
+/// row `i` of the grid's `rows` (column-major `[u][n]`) gets its half spectrum.
+fn split_pairs(z: &[Complex<f32>], grid: &mut [Complex<f32>], n: usize, rows: usize) -> () {
+    for (p, z) in z.chunks_exact(n).enumerate() {
+        let i = 2 * p;
+        let both = i + 1 < rows;
+        for u in 0..=n / 2 {
+            let (zu, zc) = (z[u], z[if u == 0 { 0 } else { n - u }].conj());
+            grid[u * n + i] = (zu + zc) * 0.5;
+            if both {
+                let d = zu - zc;
+                grid[u * n + i + 1] = Complex::new(d.im, -d.re) * 0.5;
+            }
+        }
+    }
+}
+}
+
+crate::simd::avx2_dispatch! {
+/// The inverse of [`split_pairs`]: the full spectra `a + i·b` of the row pairs, from the half
+/// spectra of the grid's `rows`.
+fn join_pairs(grid: &[Complex<f32>], z: &mut [Complex<f32>], n: usize, rows: usize) -> () {
+    for (p, z) in z.chunks_exact_mut(n).enumerate() {
+        let i = 2 * p;
+        let both = i + 1 < rows;
+        for u in 0..=n / 2 {
+            let a = grid[u * n + i];
+            let b = if both { grid[u * n + i + 1] } else { Complex::default() };
+            if u == 0 || u == n / 2 {
+                // The spectrum of a real row: the DC and Nyquist terms are real (up to
+                // rounding).
+                z[u] = Complex::new(a.re, b.re);
+            } else {
+                z[u] = Complex::new(a.re - b.im, a.im + b.re);
+                z[n - u] = Complex::new(a.re + b.im, b.re - a.im);
+            }
+        }
+    }
+}
 }
 
 crate::simd::avx2_dispatch! {
