@@ -34,10 +34,10 @@
 //! For the active cells the engine gathers rows (a cell's channels are contiguous internally,
 //! NHWC): im2col rows of `9C` values for learned perception, or the `C*K` filter responses for
 //! fixed perception (kept filter-major internally). The MLP then runs as dense products on
-//! these `[n, width]` blocks and the updates are scattered back. The products use an AVX2 + FMA
-//! micro-kernel when the CPU has it (chosen at run time, bias and ReLU fused into its stores)
-//! and `matrixmultiply::sgemm` otherwise; the per-item loops are compiled for both too.
-//! `NCA_FAST_KERNEL=portable` forces the portable path. Nothing is approximated: the result
+//! these `[n, width]` blocks and the updates are scattered back. The products use an AVX-512
+//! or AVX2 + FMA micro-kernel when the CPU has one (chosen at run time, bias and ReLU fused into
+//! its stores) and `matrixmultiply::sgemm` otherwise; the per-item loops are compiled for AVX2
+//! and baseline. `NCA_FAST_KERNEL=avx2` or `portable` forces the narrower paths. Nothing is approximated: the result
 //! equals the dense computation up to floating-point summation order.
 //!
 //! Backward replays the tape in reverse (BPTT). Per tick the tape keeps only the active cell

@@ -150,7 +150,7 @@ pub(super) unsafe fn gemm(
             TileStart::Bias(p) => TileStart::Bias(unsafe { p.add(j0) }),
             s => s,
         };
-        for (i0, mr) in row_blocks(m) {
+        for (i0, mr) in super::row_blocks(m, MR) {
             unsafe {
                 let (ai, bj, cij) = (a.add(i0 * rsa), b.add(j0), c.add(i0 * ldc + j0));
                 macro_rules! go {
@@ -165,49 +165,6 @@ pub(super) unsafe fn gemm(
                     };
                 }
                 go!(1 2 3 4 5 6);
-            }
-        }
-    }
-}
-
-/// Row blocks `(first row, rows)` covering `0..m`: full blocks of [`MR`], except that a
-/// remainder of 1–3 rows is merged with the last full block and split evenly (7 → 4 + 3), as
-/// blocks of under four rows leave the FMA units waiting on their latency.
-fn row_blocks(m: usize) -> impl Iterator<Item = (usize, usize)> {
-    let rem = m % MR;
-    let split = m > MR && (1..=3).contains(&rem);
-    let full = if split { m / MR - 1 } else { m / MR };
-    let tail: Vec<usize> = match (split, rem) {
-        (true, _) => vec![(MR + rem).div_ceil(2), (MR + rem) / 2],
-        (false, 0) => vec![],
-        (false, r) => vec![r],
-    };
-    let full_blocks = (0..full).map(|b| (b * MR, MR));
-    let mut first = full * MR;
-    full_blocks.chain(tail.into_iter().map(move |rows| {
-        let block = (first, rows);
-        first += rows;
-        block
-    }))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn row_blocks_cover_every_row_once_in_blocks_of_at_most_six() {
-        for m in 0..40 {
-            let blocks: Vec<_> = row_blocks(m).collect();
-            let mut next = 0;
-            for &(first, rows) in &blocks {
-                assert_eq!(first, next, "m {m}: {blocks:?}");
-                assert!((1..=MR).contains(&rows), "m {m}: {blocks:?}");
-                next += rows;
-            }
-            assert_eq!(next, m);
-            if m >= 4 {
-                assert!(blocks.iter().all(|&(_, r)| r >= 3), "m {m}: {blocks:?}");
             }
         }
     }

@@ -1,13 +1,18 @@
-//! Matrix products for the engine's row blocks: a safe entry point that runs the AVX2 + FMA
-//! micro-kernel (`avx2`) when the CPU has it and `matrixmultiply::sgemm` otherwise (other CPUs,
-//! wasm32). Both start the output at zero, at its old contents or at a bias row, and can apply a
-//! ReLU on the way out, which saves the separate passes over the output.
+//! Matrix products for the engine's row blocks: a safe entry point that runs a register-tile
+//! micro-kernel with the widest vectors the CPU has (`avx512`: 8 × 32 tiles of 512-bit vectors;
+//! `avx2`: 6 × 16 tiles with AVX2 + FMA), chosen at run time, and `matrixmultiply::sgemm`
+//! otherwise (other CPUs, wasm32). All start the output at zero, at its old contents or at a
+//! bias row, and can apply a ReLU on the way out, which saves the separate passes over the
+//! output.
 //!
-//! `NCA_FAST_KERNEL=portable` in the environment forces the `matrixmultiply` path (to measure
-//! what the kernel buys, or to rule it out).
+//! `NCA_FAST_KERNEL=avx2` in the environment forces the AVX2 kernel, `portable` the
+//! `matrixmultiply` path (and the baseline builds of the per-item loops), to measure what a
+//! kernel buys or to rule it out.
 
 #[cfg(target_arch = "x86_64")]
 mod avx2;
+#[cfg(target_arch = "x86_64")]
+mod avx512;
 
 /// A read-only strided matrix view: element `(i, j)` is `data[i * rs + j * cs]`.
 #[derive(Clone, Copy)]
@@ -52,9 +57,56 @@ pub(crate) enum Start<'a> {
     Bias(&'a [f32]),
 }
 
-/// `c[m, n] (row-major) = start + a[m, k] · b[k, n]`, through a ReLU when `relu`.
+/// `c[m, n] (row-major) = start + a[m, k] · b[k, n]`, through a ReLU when `relu`, on the
+/// fastest kernel this CPU has.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn product(
+    m: usize,
+    k: usize,
+    n: usize,
+    a: View,
+    b: View,
+    start: Start,
+    relu: bool,
+    c: &mut [f32],
+) {
+    product_on(tile_kernel(), m, k, n, a, b, start, relu, c);
+}
+
+/// The register-tile kernels [`product`] can run on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))] // only x86-64 has the tile kernels
+enum TileKernel {
+    /// `avx512`: 8 × 32 tiles of 512-bit vectors.
+    Avx512,
+    /// `avx2`: 6 × 16 tiles of 256-bit vectors.
+    Avx2,
+    /// `matrixmultiply`.
+    Portable,
+}
+
+/// The tile kernel this CPU and environment get (decided once): AVX-512 where the CPU has
+/// AVX-512F, unless `NCA_FAST_KERNEL` is `avx2` or `portable`.
+fn tile_kernel() -> TileKernel {
+    static CHOICE: std::sync::OnceLock<TileKernel> = std::sync::OnceLock::new();
+    *CHOICE.get_or_init(|| {
+        if kernel() == Kernel::Portable {
+            return TileKernel::Portable;
+        }
+        #[cfg(target_arch = "x86_64")]
+        if std::env::var("NCA_FAST_KERNEL").map_or(true, |v| v != "avx2")
+            && is_x86_feature_detected!("avx512f")
+        {
+            return TileKernel::Avx512;
+        }
+        TileKernel::Avx2
+    })
+}
+
+/// [`product`] on a given kernel (which the caller checked the CPU has).
+#[allow(clippy::too_many_arguments)]
+fn product_on(
+    kernel: TileKernel,
     m: usize,
     k: usize,
     n: usize,
@@ -76,16 +128,21 @@ pub(crate) fn product(
         assert!(bias.len() >= n, "gemm: bias too short");
     }
     #[cfg(target_arch = "x86_64")]
-    if b.cs == 1 && kernel() == Kernel::Avx2 {
+    if b.cs == 1 && kernel != TileKernel::Portable {
         let start = match start {
             Start::Zero => avx2::TileStart::Zero,
             Start::Keep => avx2::TileStart::Load,
             Start::Bias(bias) => avx2::TileStart::Bias(bias.as_ptr()),
         };
+        let run = match kernel {
+            TileKernel::Avx512 => avx512::gemm,
+            _ => avx2::gemm,
+        };
         // SAFETY: the asserts above bound every index the kernel touches (`b.cs == 1`), `c` is
-        // an exclusive borrow that aliases neither input, and `kernel()` checked the CPU.
+        // an exclusive borrow that aliases neither input, and `tile_kernel()` (or the test that
+        // names a kernel) checked the CPU.
         unsafe {
-            avx2::gemm(
+            run(
                 m,
                 k,
                 n,
@@ -98,6 +155,7 @@ pub(crate) fn product(
         }
         return;
     }
+    let _ = kernel;
     portable(m, k, n, a, b, start, relu, c);
 }
 
@@ -179,6 +237,30 @@ pub(crate) fn kernel() -> Kernel {
     })
 }
 
+/// Row blocks `(first row, rows)` covering `0..m` for a kernel of `mr`-row tiles: full blocks,
+/// except that a remainder of under half a tile is merged with the last full block and the two
+/// split evenly (7 → 4 + 3 for six-row tiles), as tiles of few rows leave the FMA units
+/// waiting on their latency.
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+fn row_blocks(m: usize, mr: usize) -> impl Iterator<Item = (usize, usize)> {
+    let rem = m % mr;
+    let split = m > mr && rem > 0 && rem <= mr / 2;
+    let full = if split { m / mr - 1 } else { m / mr };
+    let tail: Vec<usize> = match (split, rem) {
+        (true, _) => vec![(mr + rem).div_ceil(2), (mr + rem) / 2],
+        (false, 0) => vec![],
+        (false, r) => vec![r],
+    };
+    let mut first = full * mr;
+    (0..full)
+        .map(move |b| (b * mr, mr))
+        .chain(tail.into_iter().map(move |rows| {
+            let block = (first, rows);
+            first += rows;
+            block
+        }))
+}
+
 /// Adds the column sums of the row-major `[rows, cols]` matrix `x` to `acc[cols]`.
 #[inline(always)]
 pub(crate) fn add_col_sums(x: &[f32], cols: usize, acc: &mut [f32]) {
@@ -205,7 +287,7 @@ mod tests {
     fn check_against_loops(run: fn(usize, usize, usize, View, View, Start, bool, &mut [f32])) {
         let mut shapes = vec![(67, 180, 80), (5, 33, 48)];
         for m in 1..=20 {
-            for n in [1, 3, 8, 15, 16, 17, 19, 33, 180] {
+            for n in [1, 3, 8, 15, 16, 17, 19, 31, 32, 33, 48, 180] {
                 for k in [0, 1, 2, 5, 16, 37] {
                     shapes.push((m, k, n));
                 }
@@ -257,6 +339,28 @@ mod tests {
     }
 
     #[test]
+    fn row_blocks_cover_every_row_once_and_merge_small_remainders() {
+        for mr in [6, 8] {
+            for m in 0..50 {
+                let blocks: Vec<_> = row_blocks(m, mr).collect();
+                let mut next = 0;
+                for &(first, rows) in &blocks {
+                    assert_eq!(first, next, "mr {mr} m {m}: {blocks:?}");
+                    assert!((1..=mr).contains(&rows), "mr {mr} m {m}: {blocks:?}");
+                    next += rows;
+                }
+                assert_eq!(next, m);
+                if m >= mr / 2 {
+                    assert!(
+                        blocks.iter().all(|&(_, r)| 2 * r >= mr || r == m),
+                        "mr {mr} m {m}: {blocks:?}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
     fn the_dispatched_product_matches_loops() {
         check_against_loops(product);
     }
@@ -264,6 +368,21 @@ mod tests {
     #[test]
     fn the_portable_product_matches_loops() {
         check_against_loops(portable);
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn each_tile_kernel_the_cpu_has_matches_loops() {
+        if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
+            check_against_loops(|m, k, n, a, b, s, r, c| {
+                product_on(TileKernel::Avx2, m, k, n, a, b, s, r, c)
+            });
+        }
+        if is_x86_feature_detected!("avx512f") {
+            check_against_loops(|m, k, n, a, b, s, r, c| {
+                product_on(TileKernel::Avx512, m, k, n, a, b, s, r, c)
+            });
+        }
     }
 
     #[test]
@@ -283,5 +402,57 @@ mod tests {
             &mut c,
         );
         assert!(c[m * n..].iter().all(|&v| v == 7.0));
+    }
+
+    /// Not a test: prints each kernel's GFLOP/s on the engine's product shapes, warm caches
+    /// (`cargo test --release -p nca-fast gemm::tests::time_kernels -- --ignored --nocapture`).
+    #[test]
+    #[ignore]
+    fn time_kernels() {
+        // (m, k, n, A transposed): the classify step's forward, weight-gradient and
+        // input-gradient products at 63 rows, and grow's at 1000.
+        let shapes = [
+            (63, 180, 80, false),
+            (63, 80, 80, false),
+            (63, 80, 19, false),
+            (80, 63, 180, true),
+            (80, 63, 80, true),
+            (19, 63, 80, true),
+            (63, 80, 180, false),
+            (63, 19, 80, false),
+            (1000, 48, 128, false),
+            (1000, 128, 16, false),
+            (128, 1000, 48, true),
+            (16, 1000, 128, true),
+            (1000, 16, 128, false),
+            (1000, 128, 48, false),
+        ];
+        let kernels = [TileKernel::Avx2, TileKernel::Avx512, TileKernel::Portable];
+        for (m, k, n, a_t) in shapes {
+            let a = values(m * k, 1);
+            let b = values(k * n, 2);
+            let mut c = vec![0.0; m * n];
+            let reps = (2e8 / (2.0 * (m * k * n) as f64)) as usize + 1;
+            let mut line = format!("{m:5} x {k:4} -> {n:4} {}:", if a_t { "At" } else { "A " });
+            for kernel in kernels {
+                let av = if a_t {
+                    View::rows_t(&a, m)
+                } else {
+                    View::rows(&a, k)
+                };
+                let mut best = f64::MAX;
+                for _ in 0..5 {
+                    let t = std::time::Instant::now();
+                    for _ in 0..reps {
+                        let start = if a_t { Start::Keep } else { Start::Zero };
+                        product_on(kernel, m, k, n, av, View::rows(&b, n), start, false, &mut c);
+                    }
+                    best = best.min(t.elapsed().as_secs_f64());
+                }
+                let gflops = 2.0 * (m * k * n * reps) as f64 / best / 1e9;
+                line += &format!(" {kernel:?} {gflops:6.1}");
+            }
+            println!("{line}");
+        }
     }
 }
