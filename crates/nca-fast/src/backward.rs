@@ -5,6 +5,7 @@ use crate::forward::{Tape, TickTape};
 use crate::layout::{to_cell_major, to_channel_major};
 use crate::par::map_items;
 use crate::perceive::{Grid, Rows, permute_to_channel_major};
+use crate::simd::prefetch_l2;
 use crate::spec::{NcaGrads, NcaParams, NcaSpec, ShapeError, shape_err};
 
 /// Gradients of a loss on the final state, given `d_final = dL/dx_T` (`[B, C, H, W]`).
@@ -74,7 +75,11 @@ fn backward_item(
     let mut grads = NcaParams::zeros(eng.spec);
     let mut gs = to_cell_major(d_final, c, g.cells());
     let mut s = Scratch::default();
-    for t in ticks.iter().rev() {
+    for (ti, t) in ticks.iter().enumerate().rev() {
+        // The tape is far larger than the caches: start bringing the next tick's rows in.
+        if ti > 0 {
+            prefetch_tick(&ticks[ti - 1]);
+        }
         // Through the max-pool survival mask: dead cells pass no gradient.
         if !t.keep.is_empty() {
             for (&k, cell) in t.keep.iter().zip(gs.chunks_exact_mut(c)) {
@@ -117,4 +122,12 @@ fn backward_item(
     }
     (grads, gs)
 }
+}
+
+/// Starts bringing a tick's recorded rows into the L2 cache.
+#[inline(always)]
+fn prefetch_tick(t: &TickTape) {
+    prefetch_l2(&t.cols);
+    prefetch_l2(&t.feats);
+    t.hidden.iter().for_each(|h| prefetch_l2(h));
 }

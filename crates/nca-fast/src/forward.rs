@@ -5,6 +5,7 @@ use crate::layout::{to_cell_major, to_channel_major};
 use crate::masks::{active_cells, dilate, threshold};
 use crate::par::map_items;
 use crate::perceive::Grid;
+use crate::simd::prefetch_l2;
 use crate::spec::{AliveRule, NcaParams, NcaSpec, ShapeError, TickMasks, shape_err};
 use crate::team;
 use std::sync::Arc;
@@ -260,7 +261,11 @@ pub(crate) fn forward_item(
     let mut tape = Vec::with_capacity(if keep_tape { ticks.len() } else { 0 });
     let mut rows = 0;
     let mut recycled = recycled.into_iter();
-    for tick in ticks {
+    for (ti, tick) in ticks.iter().enumerate() {
+        // The noise arrays are far larger than the caches: start bringing the next tick's in.
+        if let Some(nz) = ticks.get(ti + 1).and_then(|t| t.noise.as_ref()) {
+            prefetch_l2(&nz[b * u * hw..(b + 1) * u * hw]);
+        }
         if keep_tape && let Some(old) = recycled.next() {
             (s.cells, s.cols, s.feats, s.hidden, s.keep) =
                 (old.cells, old.cols, old.feats, old.hidden, old.keep);
