@@ -107,6 +107,7 @@ fn backward_item(
             &mut s.dhidden,
             &mut grads.layers,
             &mut s.dfeats,
+            eng.perceiver.relu_gate(&t.feats),
         );
         let pgrads = grads
             .perception
@@ -115,10 +116,9 @@ fn backward_item(
         let rows = Rows {
             cells: &t.cells,
             cols: &t.cols,
-            feats: &t.feats,
         };
         eng.perceiver
-            .backward(g, rows, &mut s.dfeats, pgrads, &mut gs, &mut s.tmp);
+            .backward(g, rows, &s.dfeats, pgrads, &mut gs, &mut s.tmp);
     }
     (grads, gs)
 }

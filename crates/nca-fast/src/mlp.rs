@@ -1,7 +1,7 @@
 //! The per-cell MLP on gathered rows: dense GEMMs over `[n, width]` row blocks, ReLU between
 //! layers, and its hand-written backward pass.
 
-use crate::gemm::{Start, View, add_col_sums, product};
+use crate::gemm::{Finish, Start, View, add_col_sums, product};
 use crate::layout::transpose;
 
 /// The MLP layers with their `(in, out)` widths, prepared for the products.
@@ -85,7 +85,7 @@ impl<'a> Mlp<'a> {
                 View::rows(x, din),
                 View::rows(&self.transposed[i], dout),
                 Start::Bias(b),
-                i + 1 < l,
+                Finish::relu_if(i + 1 < l),
                 y,
             );
         }
@@ -93,7 +93,8 @@ impl<'a> Mlp<'a> {
 
     /// Backward through the MLP for `n` rows: `dout` (`[n, U]`, clobbered) is the gradient of
     /// the last layer's output. Accumulates into `grads` and writes the gradient of `input` to
-    /// `dinput`. `scratch` is reused between calls.
+    /// `dinput`, zeroed where `input_gate` (`[n, in0]`, if any) is `<= 0`: the derivative of a
+    /// ReLU that produced the input. `scratch` is reused between calls.
     #[allow(clippy::too_many_arguments)]
     #[inline(always)]
     pub fn backward(
@@ -105,6 +106,7 @@ impl<'a> Mlp<'a> {
         scratch: &mut Vec<f32>,
         grads: &mut [(Vec<f32>, Vec<f32>)],
         dinput: &mut Vec<f32>,
+        input_gate: Option<&[f32]>,
     ) {
         let mut dy = std::mem::take(dout);
         let mut dx = std::mem::take(scratch);
@@ -120,13 +122,15 @@ impl<'a> Mlp<'a> {
                 View::rows_t(&dy, dout_w),
                 View::rows(x, din),
                 Start::Keep,
-                false,
+                Finish::None,
                 gw,
             );
             add_col_sums(&dy, dout_w, gb);
-            // dX = dY · W.
+            // dX = dY · W, through the derivative of the ReLU that made X, taken from the
+            // stored activation (relu(z) > 0 iff z > 0) as the product stores it.
             let target = if i == 0 { &mut *dinput } else { &mut dx };
             target.resize(n * din, 0.0);
+            let gate = if i == 0 { input_gate } else { Some(x) };
             product(
                 n,
                 dout_w,
@@ -134,16 +138,10 @@ impl<'a> Mlp<'a> {
                 View::rows(&dy, dout_w),
                 View::rows(&self.weights[i], din),
                 Start::Zero,
-                false,
+                gate.map_or(Finish::None, Finish::Gate),
                 target,
             );
             if i > 0 {
-                // ReLU derivative from the stored activation (relu(z) > 0 iff z > 0).
-                for (d, &a) in dx.iter_mut().zip(&hidden[i - 1]) {
-                    if a <= 0.0 {
-                        *d = 0.0;
-                    }
-                }
                 std::mem::swap(&mut dy, &mut dx);
             }
         }

@@ -3,7 +3,7 @@
 //!
 //! States are NHWC for one batch item: cell `y*W + x` holds its `C` channels contiguously.
 
-use crate::gemm::{Start, View, add_col_sums, product};
+use crate::gemm::{Finish, Start, View, add_col_sums, product};
 use crate::layout::transpose;
 use crate::spec::{NcaSpec, Perception};
 
@@ -168,7 +168,7 @@ impl Perceiver {
                     View::rows(cols, 9 * c),
                     View::rows(wt, p),
                     Start::Bias(b),
-                    self.relu,
+                    Finish::relu_if(self.relu),
                     feats,
                 );
                 return;
@@ -179,30 +179,27 @@ impl Perceiver {
         }
     }
 
+    /// The gate of the features' gradient in backward: the stored features (`[n, F]`) when
+    /// perception ends in a ReLU (its derivative is `f > 0`), else none.
+    pub fn relu_gate<'r>(&self, feats: &'r [f32]) -> Option<&'r [f32]> {
+        self.relu.then_some(feats)
+    }
+
     /// Backward of [`Perceiver::forward`] for the recorded `rows`: `dfeats` (`[n, F]`, the
-    /// gradient of the features, clobbered) goes through the ReLU, into the parameter gradients
-    /// (learned: `dw` in `[P, 9, C]` order, `db`), and is scatter-added into the state gradient
-    /// `dstate` at the neighbours of the cells.
+    /// gradient of the features, already through the ReLU: see [`Perceiver::relu_gate`]) goes
+    /// into the parameter gradients (learned: `dw` in `[P, 9, C]` order, `db`) and is
+    /// scatter-added into the state gradient `dstate` at the neighbours of the cells.
     #[inline(always)]
     pub fn backward(
         &self,
         g: Grid,
         rows: Rows,
-        dfeats: &mut [f32],
+        dfeats: &[f32],
         grads: Option<(&mut [f32], &mut [f32])>,
         dstate: &mut [f32],
         tmp: &mut Vec<f32>,
     ) {
-        let Rows { cells, cols, feats } = rows;
-        if self.relu {
-            // ReLU derivative from the stored output (relu(z) > 0 iff z > 0).
-            for (d, &f) in dfeats.iter_mut().zip(feats) {
-                if f <= 0.0 {
-                    *d = 0.0;
-                }
-            }
-        }
-        let dfeats = &*dfeats;
+        let Rows { cells, cols } = rows;
         let n = cells.len();
         let c = g.c;
         match &self.kernel {
@@ -230,7 +227,7 @@ impl Perceiver {
                         View::rows_t(dfeats, p),
                         View::rows(cols, wc),
                         Start::Keep,
-                        false,
+                        Finish::None,
                         dw,
                     );
                     add_col_sums(dfeats, p, db);
@@ -243,7 +240,7 @@ impl Perceiver {
                     View::rows(dfeats, p),
                     View::rows(w, wc),
                     Start::Zero,
-                    false,
+                    Finish::None,
                     tmp,
                 );
                 for (&cell, da) in cells.iter().zip(tmp.chunks_exact(wc)) {
@@ -267,8 +264,6 @@ pub(crate) struct Rows<'a> {
     pub cells: &'a [u32],
     /// im2col rows `[n, 9C]` (learned perception only, else empty).
     pub cols: &'a [f32],
-    /// Perception output after its optional ReLU, `[n, F]`.
-    pub feats: &'a [f32],
 }
 
 /// im2col rows in offset-major order: `cols[r, o*C + c]` = channel `c` of the neighbour of

@@ -25,6 +25,18 @@ pub(super) enum TileStart {
     Bias(*const f32),
 }
 
+/// What a tile does to its results as it stores them.
+#[derive(Clone, Copy)]
+pub(super) enum TileFinish {
+    /// Nothing.
+    None,
+    /// A ReLU.
+    Relu,
+    /// Zero where the gate (a matrix laid out as `C`, pointing at the tile's first element)
+    /// is `<= 0`: the ReLU derivative taken from a stored activation.
+    Gate(*const f32),
+}
+
 /// Lane masks for the first `nr` (≤ 16) columns of a tile, as two 8-lane halves.
 #[inline]
 #[target_feature(enable = "avx2,fma")]
@@ -40,8 +52,9 @@ fn column_masks(nr: usize) -> (__m256i, __m256i) {
 ///
 /// # Safety
 /// The caller guarantees, for `i < MR_`, `p < k`, `j < nr`: `a + i*rsa + p*csa`,
-/// `b + p*ldb + j`, `c + i*ldc + j` (and `bias + j` for [`TileStart::Bias`]) are in bounds, and
-/// that `c` does not alias `a`, `b` or the bias. The CPU supports AVX2 and FMA.
+/// `b + p*ldb + j`, `c + i*ldc + j` (and `bias + j` for [`TileStart::Bias`], `gate + i*ldc + j`
+/// for [`TileFinish::Gate`]) are in bounds, and that `c` does not alias `a`, `b`, the bias or
+/// the gate. The CPU supports AVX2 and FMA.
 #[allow(clippy::too_many_arguments)]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn tile<const MR_: usize, const FULL: bool>(
@@ -55,7 +68,7 @@ unsafe fn tile<const MR_: usize, const FULL: bool>(
     ldc: usize,
     nr: usize,
     start: TileStart,
-    relu: bool,
+    finish: TileFinish,
 ) {
     unsafe {
         let (mlo, mhi) = column_masks(if FULL { NR } else { nr });
@@ -108,9 +121,17 @@ unsafe fn tile<const MR_: usize, const FULL: bool>(
         let zero = _mm256_setzero_ps();
         for (i, row) in acc.iter().enumerate() {
             let (mut lo, mut hi) = (row[0], row[1]);
-            if relu {
-                lo = _mm256_max_ps(lo, zero);
-                hi = _mm256_max_ps(hi, zero);
+            match finish {
+                TileFinish::None => {}
+                TileFinish::Relu => {
+                    lo = _mm256_max_ps(lo, zero);
+                    hi = _mm256_max_ps(hi, zero);
+                }
+                TileFinish::Gate(g) => {
+                    let (glo, ghi) = load!(g.add(i * ldc));
+                    lo = _mm256_and_ps(lo, _mm256_cmp_ps::<_CMP_GT_OQ>(glo, zero));
+                    hi = _mm256_and_ps(hi, _mm256_cmp_ps::<_CMP_GT_OQ>(ghi, zero));
+                }
             }
             let p = c.add(i * ldc);
             if FULL {
@@ -124,12 +145,13 @@ unsafe fn tile<const MR_: usize, const FULL: bool>(
     }
 }
 
-/// `C[m, n] (row stride ldc) = start + A·B`, optionally through a ReLU, where
+/// `C[m, n] (row stride ldc) = finish(start + A·B)`, where
 /// `A[i, p] = a[i*rsa + p*csa]` and `B[p, j] = b[p*ldb + j]`.
 ///
 /// # Safety
 /// As for [`tile`], for every `i < m`, `p < k`, `j < n`; `bias` (for [`TileStart::Bias`]) holds
-/// `n` values. The CPU supports AVX2 and FMA.
+/// `n` values, the gate (for [`TileFinish::Gate`]) `m` rows of stride `ldc`. The CPU supports
+/// AVX2 and FMA.
 #[allow(clippy::too_many_arguments)]
 #[target_feature(enable = "avx2,fma")]
 pub(super) unsafe fn gemm(
@@ -140,7 +162,7 @@ pub(super) unsafe fn gemm(
     (b, ldb): (*const f32, usize),
     (c, ldc): (*mut f32, usize),
     start: TileStart,
-    relu: bool,
+    finish: TileFinish,
 ) {
     // Column panels outermost: a panel of B (k × 16) stays in cache while every row block of A
     // streams past it.
@@ -151,14 +173,18 @@ pub(super) unsafe fn gemm(
             s => s,
         };
         for (i0, mr) in super::row_blocks(m, MR) {
+            let finish_ij = match finish {
+                TileFinish::Gate(g) => TileFinish::Gate(unsafe { g.add(i0 * ldc + j0) }),
+                f => f,
+            };
             unsafe {
                 let (ai, bj, cij) = (a.add(i0 * rsa), b.add(j0), c.add(i0 * ldc + j0));
                 macro_rules! go {
                     ($($r:literal)*) => {
                         match (mr, nr == NR) {
                             $(
-                                ($r, true) => tile::<$r, true>(k, ai, rsa, csa, bj, ldb, cij, ldc, nr, start_j, relu),
-                                ($r, false) => tile::<$r, false>(k, ai, rsa, csa, bj, ldb, cij, ldc, nr, start_j, relu),
+                                ($r, true) => tile::<$r, true>(k, ai, rsa, csa, bj, ldb, cij, ldc, nr, start_j, finish_ij),
+                                ($r, false) => tile::<$r, false>(k, ai, rsa, csa, bj, ldb, cij, ldc, nr, start_j, finish_ij),
                             )*
                             _ => unreachable!("row blocks hold 1 to {MR} rows"),
                         }

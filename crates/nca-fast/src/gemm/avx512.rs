@@ -8,7 +8,7 @@
 //! not the FMA units, is what limits the AVX2 kernel on these small products. Partial tiles use
 //! lane masks, which never touch memory outside the masked lanes.
 
-use super::avx2::TileStart;
+use super::avx2::{TileFinish, TileStart};
 use std::arch::x86_64::*;
 
 /// Rows per tile.
@@ -26,8 +26,9 @@ fn lanes(n: usize) -> __mmask16 {
 ///
 /// # Safety
 /// The caller guarantees, for `i < MR_`, `p < k`, `j < nr`: `a + i*rsa + p*csa`,
-/// `b + p*ldb + j`, `c + i*ldc + j` (and `bias + j` for [`TileStart::Bias`]) are in bounds, and
-/// that `c` does not alias `a`, `b` or the bias. The CPU supports AVX-512F.
+/// `b + p*ldb + j`, `c + i*ldc + j` (and `bias + j` for [`TileStart::Bias`], `gate + i*ldc + j`
+/// for [`TileFinish::Gate`]) are in bounds, and that `c` does not alias `a`, `b`, the bias or
+/// the gate. The CPU supports AVX-512F.
 #[allow(clippy::too_many_arguments)]
 #[inline]
 #[target_feature(enable = "avx512f,avx2,fma")]
@@ -42,7 +43,7 @@ unsafe fn tile<const MR_: usize, const NV: usize>(
     ldc: usize,
     nr: usize,
     start: TileStart,
-    relu: bool,
+    finish: TileFinish,
 ) {
     unsafe {
         let masks: [__mmask16; NV] = std::array::from_fn(|v| lanes(nr.saturating_sub(16 * v)));
@@ -94,10 +95,13 @@ unsafe fn tile<const MR_: usize, const NV: usize>(
         for (i, row) in acc.iter().enumerate() {
             let p = c.add(i * ldc);
             for v in 0..NV {
-                let y = if relu {
-                    _mm512_max_ps(row[v], zero)
-                } else {
-                    row[v]
+                let y = match finish {
+                    TileFinish::None => row[v],
+                    TileFinish::Relu => _mm512_max_ps(row[v], zero),
+                    TileFinish::Gate(g) => {
+                        let open = _mm512_cmp_ps_mask::<_CMP_GT_OQ>(load!(g.add(i * ldc), v), zero);
+                        _mm512_maskz_mov_ps(open, row[v])
+                    }
                 };
                 if full {
                     _mm512_storeu_ps(p.add(16 * v), y);
@@ -109,12 +113,13 @@ unsafe fn tile<const MR_: usize, const NV: usize>(
     }
 }
 
-/// `C[m, n] (row stride ldc) = start + A·B`, optionally through a ReLU, where
+/// `C[m, n] (row stride ldc) = finish(start + A·B)`, where
 /// `A[i, p] = a[i*rsa + p*csa]` and `B[p, j] = b[p*ldb + j]`.
 ///
 /// # Safety
 /// As for [`tile`], for every `i < m`, `p < k`, `j < n`; `bias` (for [`TileStart::Bias`]) holds
-/// `n` values. The CPU supports AVX-512F.
+/// `n` values, the gate (for [`TileFinish::Gate`]) `m` rows of stride `ldc`. The CPU supports
+/// AVX-512F.
 #[allow(clippy::too_many_arguments)]
 #[target_feature(enable = "avx512f,avx2,fma")]
 pub(super) unsafe fn gemm(
@@ -125,7 +130,7 @@ pub(super) unsafe fn gemm(
     (b, ldb): (*const f32, usize),
     (c, ldc): (*mut f32, usize),
     start: TileStart,
-    relu: bool,
+    finish: TileFinish,
 ) {
     // Column panels outermost: a panel of B (k × 32) stays in cache while every row block of A
     // streams past it.
@@ -136,14 +141,18 @@ pub(super) unsafe fn gemm(
             s => s,
         };
         for (i0, mr) in super::row_blocks(m, MR) {
+            let finish_ij = match finish {
+                TileFinish::Gate(g) => TileFinish::Gate(unsafe { g.add(i0 * ldc + j0) }),
+                f => f,
+            };
             unsafe {
                 let (ai, bj, cij) = (a.add(i0 * rsa), b.add(j0), c.add(i0 * ldc + j0));
                 macro_rules! go {
                     ($($r:literal)*) => {
                         match (mr, nr > 16) {
                             $(
-                                ($r, true) => tile::<$r, 2>(k, ai, rsa, csa, bj, ldb, cij, ldc, nr, start_j, relu),
-                                ($r, false) => tile::<$r, 1>(k, ai, rsa, csa, bj, ldb, cij, ldc, nr, start_j, relu),
+                                ($r, true) => tile::<$r, 2>(k, ai, rsa, csa, bj, ldb, cij, ldc, nr, start_j, finish_ij),
+                                ($r, false) => tile::<$r, 1>(k, ai, rsa, csa, bj, ldb, cij, ldc, nr, start_j, finish_ij),
                             )*
                             _ => unreachable!("row blocks hold 1 to {MR} rows"),
                         }

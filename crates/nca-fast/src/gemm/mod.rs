@@ -57,8 +57,27 @@ pub(crate) enum Start<'a> {
     Bias(&'a [f32]),
 }
 
-/// `c[m, n] (row-major) = start + a[m, k] · b[k, n]`, through a ReLU when `relu`, on the
-/// fastest kernel this CPU has.
+/// What a product does to its results as it stores them.
+#[derive(Clone, Copy)]
+pub(crate) enum Finish<'a> {
+    /// Nothing.
+    None,
+    /// A ReLU.
+    Relu,
+    /// Zero where `gate` (row-major `[m, n]`, like the output) is `<= 0`: the ReLU derivative
+    /// of a layer, taken from its stored activation.
+    Gate(&'a [f32]),
+}
+
+impl Finish<'_> {
+    /// [`Finish::Relu`] when `relu`, else [`Finish::None`].
+    pub fn relu_if(relu: bool) -> Self {
+        if relu { Finish::Relu } else { Finish::None }
+    }
+}
+
+/// `c[m, n] (row-major) = finish(start + a[m, k] · b[k, n])` on the fastest kernel this CPU
+/// has.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn product(
     m: usize,
@@ -67,10 +86,10 @@ pub(crate) fn product(
     a: View,
     b: View,
     start: Start,
-    relu: bool,
+    finish: Finish,
     c: &mut [f32],
 ) {
-    product_on(tile_kernel(), m, k, n, a, b, start, relu, c);
+    product_on(tile_kernel(), m, k, n, a, b, start, finish, c);
 }
 
 /// The register-tile kernels [`product`] can run on.
@@ -113,7 +132,7 @@ fn product_on(
     a: View,
     b: View,
     start: Start,
-    relu: bool,
+    finish: Finish,
     c: &mut [f32],
 ) {
     if m == 0 || n == 0 {
@@ -127,12 +146,20 @@ fn product_on(
     if let Start::Bias(bias) = start {
         assert!(bias.len() >= n, "gemm: bias too short");
     }
+    if let Finish::Gate(gate) = finish {
+        assert!(gate.len() >= m * n, "gemm: gate too short");
+    }
     #[cfg(target_arch = "x86_64")]
     if b.cs == 1 && kernel != TileKernel::Portable {
         let start = match start {
             Start::Zero => avx2::TileStart::Zero,
             Start::Keep => avx2::TileStart::Load,
             Start::Bias(bias) => avx2::TileStart::Bias(bias.as_ptr()),
+        };
+        let finish = match finish {
+            Finish::None => avx2::TileFinish::None,
+            Finish::Relu => avx2::TileFinish::Relu,
+            Finish::Gate(gate) => avx2::TileFinish::Gate(gate.as_ptr()),
         };
         let run = match kernel {
             TileKernel::Avx512 => avx512::gemm,
@@ -150,13 +177,13 @@ fn product_on(
                 (b.data.as_ptr(), b.rs),
                 (c.as_mut_ptr(), n),
                 start,
-                relu,
+                finish,
             );
         }
         return;
     }
     let _ = kernel;
-    portable(m, k, n, a, b, start, relu, c);
+    portable(m, k, n, a, b, start, finish, c);
 }
 
 /// [`product`] on `matrixmultiply` (sizes already checked).
@@ -168,7 +195,7 @@ fn portable(
     a: View,
     b: View,
     start: Start,
-    relu: bool,
+    finish: Finish,
     c: &mut [f32],
 ) {
     let c = &mut c[..m * n];
@@ -207,8 +234,14 @@ fn portable(
             );
         }
     }
-    if relu {
-        c.iter_mut().for_each(|v| *v = v.max(0.0));
+    match finish {
+        Finish::None => {}
+        Finish::Relu => c.iter_mut().for_each(|v| *v = v.max(0.0)),
+        Finish::Gate(gate) => c.iter_mut().zip(gate).for_each(|(v, &g)| {
+            if g <= 0.0 {
+                *v = 0.0;
+            }
+        }),
     }
 }
 
@@ -284,7 +317,7 @@ mod tests {
 
     /// Checks `run` (one of the two implementations) against f64 loops on shapes that cover
     /// full and partial tiles, both layouts of `A`, each start and the ReLU.
-    fn check_against_loops(run: fn(usize, usize, usize, View, View, Start, bool, &mut [f32])) {
+    fn check_against_loops(run: fn(usize, usize, usize, View, View, Start, Finish, &mut [f32])) {
         let mut shapes = vec![(67, 180, 80), (5, 33, 48)];
         for m in 1..=20 {
             for n in [1, 3, 8, 15, 16, 17, 19, 31, 32, 33, 48, 180] {
@@ -296,7 +329,7 @@ mod tests {
         for &(m, k, n) in &shapes {
             for a_t in [false, true] {
                 for b_t in [false, true] {
-                    for (s, relu) in [(0, false), (1, true), (2, false), (2, true)] {
+                    for (s, f) in [(0, 0), (1, 1), (2, 0), (2, 1), (0, 2), (1, 2)] {
                         let a = values(m * k, 1);
                         let b = values(k * n, 2);
                         let bias = values(n, 3);
@@ -311,9 +344,11 @@ mod tests {
                         } else {
                             View::rows(&b, n)
                         };
+                        let gate = values(m * n, 5);
                         let start = [Start::Zero, Start::Keep, Start::Bias(&bias)][s];
+                        let finish = [Finish::None, Finish::Relu, Finish::Gate(&gate)][f];
                         let mut c = old.clone();
-                        run(m, k, n, av, bv, start, relu, &mut c);
+                        run(m, k, n, av, bv, start, finish, &mut c);
                         for i in 0..m {
                             for j in 0..n {
                                 let at =
@@ -322,13 +357,16 @@ mod tests {
                                     |p: usize| b[if b_t { j * k + p } else { p * n + j }] as f64;
                                 let init = [0.0, old[i * n + j] as f64, bias[j] as f64][s];
                                 let mut want = init + (0..k).map(|p| at(p) * bt(p)).sum::<f64>();
-                                if relu {
+                                if f == 1 {
                                     want = want.max(0.0);
+                                }
+                                if f == 2 && gate[i * n + j] <= 0.0 {
+                                    want = 0.0;
                                 }
                                 let got = c[i * n + j] as f64;
                                 assert!(
                                     (got - want).abs() <= 1e-5 * (1.0 + want.abs()),
-                                    "m{m} k{k} n{n} a_t {a_t} b_t {b_t} start {s} relu {relu} ({i},{j}): {got} vs {want}"
+                                    "m{m} k{k} n{n} a_t {a_t} b_t {b_t} start {s} finish {f} ({i},{j}): {got} vs {want}"
                                 );
                             }
                         }
@@ -398,7 +436,7 @@ mod tests {
             View::rows(&a, k),
             View::rows(&b, n),
             Start::Zero,
-            false,
+            Finish::None,
             &mut c,
         );
         assert!(c[m * n..].iter().all(|&v| v == 7.0));
@@ -445,7 +483,17 @@ mod tests {
                     let t = std::time::Instant::now();
                     for _ in 0..reps {
                         let start = if a_t { Start::Keep } else { Start::Zero };
-                        product_on(kernel, m, k, n, av, View::rows(&b, n), start, false, &mut c);
+                        product_on(
+                            kernel,
+                            m,
+                            k,
+                            n,
+                            av,
+                            View::rows(&b, n),
+                            start,
+                            Finish::None,
+                            &mut c,
+                        );
                     }
                     best = best.min(t.elapsed().as_secs_f64());
                 }
