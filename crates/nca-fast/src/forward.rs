@@ -5,7 +5,7 @@ use crate::layout::{to_cell_major, to_channel_major};
 use crate::masks::{active_cells, dilate, threshold};
 use crate::par::map_items;
 use crate::perceive::Grid;
-use crate::simd::prefetch_l2;
+use crate::simd::{add_to, prefetch_l2};
 use crate::spec::{AliveRule, NcaParams, NcaSpec, ShapeError, TickMasks, shape_err};
 use crate::team;
 use std::sync::Arc;
@@ -224,6 +224,8 @@ struct Scratch {
     need: Vec<u8>,
     mask_tmp: Vec<u8>,
     keep: Vec<u8>,
+    /// Max-pool rule: the cells that survived the previous tick (all, before the first).
+    kept: Vec<u8>,
     team_rows: team::RowScratch,
 }
 
@@ -257,6 +259,7 @@ pub(crate) fn forward_item(
     } else {
         s.raw.resize(hw, 0);
         s.pre.resize(hw, 0);
+        s.kept = vec![1; hw];
     }
     let mut tape = Vec::with_capacity(if keep_tape { ticks.len() } else { 0 });
     let mut rows = 0;
@@ -307,20 +310,31 @@ pub(crate) fn forward_item(
         }
         for (&cell, dx) in s.cells.iter().zip(s.out.chunks_exact(u)) {
             let cell = cell as usize;
-            let x = &mut state[cell * c + u0..cell * c + u0 + u];
-            x.iter_mut().zip(dx).for_each(|(xv, &d)| *xv += d);
+            add_to(&mut state[cell * c + u0..cell * c + u0 + u], dx);
         }
         if maxpool {
             // post = maxpool(alpha') > thr; cells that are not pre ∧ post die (all channels).
             threshold(&state, c, ch, thr, &mut s.raw);
             s.keep.resize(hw, 0);
             dilate(&s.raw, g.h, g.w, &mut s.mask_tmp, &mut s.keep);
-            for ((k, &p), cell) in s.keep.iter_mut().zip(&s.pre).zip(state.chunks_exact_mut(c)) {
+            for (k, &p) in s.keep.iter_mut().zip(&s.pre) {
                 *k &= p;
-                if *k == 0 {
+            }
+            // x *= keep. A cell that died earlier and was not updated since is zero already
+            // (x * 0 again changes nothing), so only the cells that survived the last tick and
+            // the ones updated in this one are multiplied.
+            for (cell, (&k, &was)) in state.chunks_exact_mut(c).zip(s.keep.iter().zip(&s.kept)) {
+                if k == 0 && was != 0 {
                     cell.iter_mut().for_each(|v| *v *= 0.0);
                 }
             }
+            for &cell in &s.cells {
+                let cell = cell as usize;
+                if s.keep[cell] == 0 {
+                    state[cell * c..(cell + 1) * c].iter_mut().for_each(|v| *v *= 0.0);
+                }
+            }
+            s.kept.copy_from_slice(&s.keep);
             if keep_tape {
                 drop_dead_rows(&s.keep, &mut s.cells, &mut s.cols, &mut s.feats, &mut s.hidden);
             }

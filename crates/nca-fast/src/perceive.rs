@@ -5,6 +5,7 @@
 
 use crate::gemm::{Finish, Start, View, add_col_sums, product};
 use crate::layout::transpose;
+use crate::simd::{add_to, axpy};
 use crate::spec::{NcaSpec, Perception};
 
 /// Grid geometry of one batch item.
@@ -149,9 +150,7 @@ impl Perceiver {
                         let Some(nb) = nb else { continue };
                         let v = &state[nb * c..(nb + 1) * c];
                         for &(kk, coef) in taps {
-                            for (t, &x) in f[kk * c..(kk + 1) * c].iter_mut().zip(v) {
-                                *t += coef * x;
-                            }
+                            axpy(&mut f[kk * c..(kk + 1) * c], coef, v);
                         }
                     }
                 }
@@ -209,9 +208,7 @@ impl Perceiver {
                         let Some(nb) = nb else { continue };
                         let d = &mut dstate[nb * c..(nb + 1) * c];
                         for &(kk, coef) in taps {
-                            for (dv, &t) in d.iter_mut().zip(&df[kk * c..(kk + 1) * c]) {
-                                *dv += coef * t;
-                            }
+                            axpy(d, coef, &df[kk * c..(kk + 1) * c]);
                         }
                     }
                 }
@@ -246,9 +243,7 @@ impl Perceiver {
                 for (&cell, da) in cells.iter().zip(tmp.chunks_exact(wc)) {
                     for (dao, nb) in da.chunks_exact(c).zip(g.neighbours(cell as usize)) {
                         if let Some(nb) = nb {
-                            for (dv, &v) in dstate[nb * c..(nb + 1) * c].iter_mut().zip(dao) {
-                                *dv += v;
-                            }
+                            add_to(&mut dstate[nb * c..(nb + 1) * c], dao);
                         }
                     }
                 }

@@ -50,3 +50,39 @@ pub(crate) fn prefetch_l2(buf: &[f32]) {
     #[cfg(not(target_arch = "x86_64"))]
     let _ = buf;
 }
+
+/// `dst += coef * src`, elementwise over the shorter of the two, in blocks of 8 lanes: an AVX2
+/// build (see [`avx2_dispatch!`]) runs a block as one 256-bit FMA, where a plain loop over a
+/// run-time length of 16 (one cell's channels) is left to 128-bit remainder code.
+#[inline(always)]
+pub(crate) fn axpy(dst: &mut [f32], coef: f32, src: &[f32]) {
+    let n = dst.len().min(src.len());
+    let (dst, src) = (&mut dst[..n], &src[..n]);
+    let mut d8 = dst.chunks_exact_mut(8);
+    let mut s8 = src.chunks_exact(8);
+    for (d, s) in (&mut d8).zip(&mut s8) {
+        let d: &mut [f32; 8] = d.try_into().expect("blocks of 8");
+        let s: &[f32; 8] = s.try_into().expect("blocks of 8");
+        *d = std::array::from_fn(|l| d[l] + coef * s[l]);
+    }
+    for (d, &s) in d8.into_remainder().iter_mut().zip(s8.remainder()) {
+        *d += coef * s;
+    }
+}
+
+/// `dst += src`, elementwise over the shorter of the two, in blocks of 8 lanes (as [`axpy`]).
+#[inline(always)]
+pub(crate) fn add_to(dst: &mut [f32], src: &[f32]) {
+    let n = dst.len().min(src.len());
+    let (dst, src) = (&mut dst[..n], &src[..n]);
+    let mut d8 = dst.chunks_exact_mut(8);
+    let mut s8 = src.chunks_exact(8);
+    for (d, s) in (&mut d8).zip(&mut s8) {
+        let d: &mut [f32; 8] = d.try_into().expect("blocks of 8");
+        let s: &[f32; 8] = s.try_into().expect("blocks of 8");
+        *d = std::array::from_fn(|l| d[l] + s[l]);
+    }
+    for (d, &s) in d8.into_remainder().iter_mut().zip(s8.remainder()) {
+        *d += s;
+    }
+}
