@@ -56,7 +56,7 @@ pub fn backward(
 #[derive(Default)]
 struct Scratch {
     dout: Vec<f32>,
-    dhidden: Vec<f32>,
+    dhidden: Vec<Vec<f32>>,
     dfeats: Vec<f32>,
     tmp: Vec<f32>,
 }
@@ -75,16 +75,21 @@ fn backward_item(
     let mut grads = NcaParams::zeros(eng.spec);
     let mut gs = to_cell_major(d_final, c, g.cells());
     let mut s = Scratch::default();
+    // Max-pool rule: the cells whose state gradient may be nonzero (all, at the start).
+    let mut live = vec![1u8; g.cells()];
     for (ti, t) in ticks.iter().enumerate().rev() {
         // The tape is far larger than the caches: start bringing the next tick's rows in.
         if ti > 0 {
             prefetch_tick(&ticks[ti - 1]);
         }
-        // Through the max-pool survival mask: dead cells pass no gradient.
-        if !t.keep.is_empty() {
-            for (&k, cell) in t.keep.iter().zip(gs.chunks_exact_mut(c)) {
-                if k == 0 {
+        // Through the max-pool survival mask: dead cells pass no gradient. A cell zeroed
+        // earlier that no scatter has reached since is zero already.
+        let maxpool = !t.keep.is_empty();
+        if maxpool {
+            for ((&k, l), cell) in t.keep.iter().zip(&mut live).zip(gs.chunks_exact_mut(c)) {
+                if k == 0 && *l != 0 {
                     cell.fill(0.0);
+                    *l = 0;
                 }
             }
         }
@@ -103,7 +108,7 @@ fn backward_item(
             n,
             &t.feats,
             &t.hidden,
-            &mut s.dout,
+            &s.dout,
             &mut s.dhidden,
             &mut grads.layers,
             &mut s.dfeats,
@@ -119,6 +124,14 @@ fn backward_item(
         };
         eng.perceiver
             .backward(g, rows, &s.dfeats, pgrads, &mut gs, &mut s.tmp);
+        if maxpool {
+            // The scatter reached the 3x3 neighbourhoods of the active cells.
+            for &cell in &t.cells {
+                for nb in g.neighbours(cell as usize).into_iter().flatten() {
+                    live[nb] = 1;
+                }
+            }
+        }
     }
     (grads, gs)
 }

@@ -91,10 +91,11 @@ impl<'a> Mlp<'a> {
         }
     }
 
-    /// Backward through the MLP for `n` rows: `dout` (`[n, U]`, clobbered) is the gradient of
-    /// the last layer's output. Accumulates into `grads` and writes the gradient of `input` to
-    /// `dinput`, zeroed where `input_gate` (`[n, in0]`, if any) is `<= 0`: the derivative of a
-    /// ReLU that produced the input. `scratch` is reused between calls.
+    /// Backward through the MLP for `n` rows: `dout` (`[n, U]`) is the gradient of the last
+    /// layer's output. Accumulates into `grads` and writes the gradient of `input` to `dinput`,
+    /// zeroed where `input_gate` (`[n, in0]`, if any) is `<= 0`: the derivative of a ReLU that
+    /// produced the input. `dhidden` holds the hidden layers' gradients, one buffer per layer
+    /// kept between calls (so that a buffer is only zero-filled where it grows).
     #[allow(clippy::too_many_arguments)]
     #[inline(always)]
     pub fn backward(
@@ -102,50 +103,52 @@ impl<'a> Mlp<'a> {
         n: usize,
         input: &[f32],
         hidden: &[Vec<f32>],
-        dout: &mut Vec<f32>,
-        scratch: &mut Vec<f32>,
+        dout: &[f32],
+        dhidden: &mut Vec<Vec<f32>>,
         grads: &mut [(Vec<f32>, Vec<f32>)],
         dinput: &mut Vec<f32>,
         input_gate: Option<&[f32]>,
     ) {
-        let mut dy = std::mem::take(dout);
-        let mut dx = std::mem::take(scratch);
-        for i in (0..self.weights.len()).rev() {
+        let l = self.weights.len();
+        dhidden.resize_with(l - 1, Vec::new);
+        for i in (0..l).rev() {
             let (din, dout_w) = self.dims[i];
             let x: &[f32] = if i == 0 { input } else { &hidden[i - 1] };
+            // The gradient of this layer's output, and where that of its input goes.
+            let (below, this) = dhidden.split_at_mut(i.min(l - 1));
+            let dy: &[f32] = if i + 1 == l { dout } else { &this[0] };
+            let target = if i == 0 {
+                &mut *dinput
+            } else {
+                &mut below[i - 1]
+            };
             let (gw, gb) = &mut grads[i];
             // dW += dYᵀ · X, db += Σ dY.
             product(
                 dout_w,
                 n,
                 din,
-                View::rows_t(&dy, dout_w),
+                View::rows_t(dy, dout_w),
                 View::rows(x, din),
                 Start::Keep,
                 Finish::None,
                 gw,
             );
-            add_col_sums(&dy, dout_w, gb);
+            add_col_sums(dy, dout_w, gb);
             // dX = dY · W, through the derivative of the ReLU that made X, taken from the
             // stored activation (relu(z) > 0 iff z > 0) as the product stores it.
-            let target = if i == 0 { &mut *dinput } else { &mut dx };
             target.resize(n * din, 0.0);
             let gate = if i == 0 { input_gate } else { Some(x) };
             product(
                 n,
                 dout_w,
                 din,
-                View::rows(&dy, dout_w),
+                View::rows(dy, dout_w),
                 View::rows(&self.weights[i], din),
                 Start::Zero,
                 gate.map_or(Finish::None, Finish::Gate),
                 target,
             );
-            if i > 0 {
-                std::mem::swap(&mut dy, &mut dx);
-            }
         }
-        *dout = dy;
-        *scratch = dx;
     }
 }

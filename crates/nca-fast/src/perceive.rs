@@ -25,7 +25,7 @@ impl Grid {
     /// The in-bounds 3x3 neighbours of `cell`, indexed by offset `o = (dy+1)*3 + (dx+1)`
     /// (`None` outside the grid). One division per cell; interior cells need no bounds checks.
     #[inline]
-    fn neighbours(&self, cell: usize) -> [Option<usize>; 9] {
+    pub fn neighbours(&self, cell: usize) -> [Option<usize>; 9] {
         let (h, w) = (self.h, self.w);
         let (y, x) = (cell / w, cell % w);
         if y > 0 && x > 0 && y + 1 < h && x + 1 < w {
