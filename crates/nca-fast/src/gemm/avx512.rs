@@ -2,11 +2,12 @@
 //! 16-lane vectors per row), with the same operand conventions as the AVX2 kernel (`B` read in
 //! place with contiguous columns, `A` through arbitrary strides, nothing packed).
 //!
-//! On Zen 4 a 512-bit FMA does the work of two 256-bit ones in one instruction, and `A`'s
-//! values are broadcast by the FMA itself (an embedded `{1to16}` memory operand), so a tile
-//! step issues about half the instructions of the AVX2 kernel's for the same arithmetic: that,
-//! not the FMA units, is what limits the AVX2 kernel on these small products. Partial tiles use
-//! lane masks, which never touch memory outside the masked lanes.
+//! On Zen 4 a 512-bit FMA does the work of two 256-bit ones in one instruction: per step of
+//! `k` a full tile loads two vectors of `B` and broadcasts eight values of `A` for 16 FMAs (the
+//! AVX2 kernel: 8 loads for 12 FMAs of half the width), so the loop issues fewer instructions
+//! per FLOP and keeps the FMA units busier on the engine's small products. Tiles of one vector
+//! per row fold the broadcast into the FMA's memory operand. Partial tiles use lane masks,
+//! which never touch memory outside the masked lanes.
 
 use super::avx2::{TileFinish, TileStart};
 use std::arch::x86_64::*;
