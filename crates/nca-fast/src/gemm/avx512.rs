@@ -5,9 +5,10 @@
 //! On Zen 4 a 512-bit FMA does the work of two 256-bit ones in one instruction: per step of
 //! `k` a full tile loads two vectors of `B` and broadcasts eight values of `A` for 16 FMAs (the
 //! AVX2 kernel: 8 loads for 12 FMAs of half the width), so the loop issues fewer instructions
-//! per FLOP and keeps the FMA units busier on the engine's small products. Tiles of one vector
-//! per row fold the broadcast into the FMA's memory operand. Partial tiles use lane masks,
-//! which never touch memory outside the masked lanes.
+//! per FLOP and keeps the FMA units busier on the engine's small products (on Zen 5, whose FMA
+//! units are 512 bits wide, it also doubles the arithmetic per FMA slot: BENCHMARKS.md, round 5).
+//! Tiles of one vector per row fold the broadcast into the FMA's memory operand. Partial tiles
+//! use lane masks, which never touch memory outside the masked lanes.
 
 use super::avx2::{TileFinish, TileStart};
 use std::arch::x86_64::*;
