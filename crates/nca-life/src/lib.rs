@@ -20,20 +20,28 @@
 //! # Ok::<(), nca_life::LifeError>(())
 //! ```
 //!
+//! - [`Lenia`]: continuous cellular automata (one or more channels and ring kernels, FFT
+//!   convolutions on a torus), with shipped [`LeniaPattern`]s such as Orbium
+//!   ([`lenia::lenia_pattern`]).
+//!
 //! Every fallible function returns [`LifeError`], whose messages are one line; bad input is an
 //! error, never a panic.
 
 pub mod error;
 pub mod grid;
+pub mod lenia;
 pub mod pattern;
 pub mod patterns;
 pub mod rule;
 
 #[cfg(test)]
+mod lenia_tests;
+#[cfg(test)]
 mod tests;
 
 pub use error::LifeError;
 pub use grid::{Grid, MAX_CELLS, MAX_SIDE, Topology};
+pub use lenia::{Lenia, LeniaError, LeniaParams, LeniaPattern};
 pub use pattern::Pattern;
 pub use patterns::pattern_names;
 pub use rule::Rule;
