@@ -82,6 +82,42 @@ pub enum LifeError {
         /// Grid height.
         height: usize,
     },
+    /// A string that is not an elementary rule number `0..=255`.
+    #[error("malformed elementary rule '{rule}': {reason} (expected 0..=255, e.g. 30 or rule30)")]
+    EcaRule {
+        /// The rule as given (escaped to one line, shortened if long).
+        rule: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// A row boundary name that is not `wrap`, `fixed0` or `fixed1`.
+    #[error("unknown boundary '{boundary}' (expected wrap, fixed0 or fixed1)")]
+    EcaBoundary {
+        /// The boundary as given (escaped to one line, shortened if long).
+        boundary: String,
+    },
+    /// An elementary-automaton row width of zero or beyond the supported maximum.
+    #[error("row width {0} is out of range (1..={max})", max = super::eca::MAX_ECA_WIDTH)]
+    EcaWidth(usize),
+    /// A row pattern with characters other than `0`/`1`, `.`/`#` or `.`/`*`, or wider than
+    /// the row.
+    #[error("malformed row pattern: {reason}")]
+    EcaPattern {
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A run with too many steps or too many cells in its space-time diagram.
+    #[error(
+        "a run of {steps} steps at width {width} is too large (at most {} steps and {} cells in the diagram)",
+        super::eca::MAX_ECA_STEPS,
+        super::eca::MAX_ECA_CELLS
+    )]
+    EcaRun {
+        /// Row width.
+        width: usize,
+        /// Requested steps.
+        steps: usize,
+    },
     /// A cell coordinate outside the grid.
     #[error("cell ({x}, {y}) is outside the {width}x{height} grid")]
     OutOfBounds {
@@ -116,6 +152,16 @@ mod tests {
                 height: 1,
             },
             LifeError::BadDensity(2.0),
+            LifeError::EcaRule {
+                rule: "x".into(),
+                reason: "y",
+            },
+            LifeError::EcaBoundary {
+                boundary: "z".into(),
+            },
+            LifeError::EcaWidth(0),
+            LifeError::EcaPattern { reason: "w".into() },
+            LifeError::EcaRun { width: 1, steps: 2 },
         ];
         for e in errors {
             let s = e.to_string();

@@ -1,5 +1,6 @@
-//! Classic Life-like cellular automata: the discrete ancestors of neural CA, used as a baseline,
-//! a test bed and a source of training targets.
+//! Classic cellular automata: the discrete ancestors of neural CA, used as a baseline, a test
+//! bed and a source of training targets: two-dimensional Life-like rules, Wolfram's
+//! one-dimensional elementary rules and continuous Lenia.
 //!
 //! - [`Rule`]: birth/survival counts, parsed from B/S notation (`"B3/S23"`, `"S23/B3"`, `"23/3"`)
 //!   or a name (`life`, `highlife`, `seeds`, `daynight`).
@@ -9,6 +10,9 @@
 //! - [`Grid`]: a finite board on a [`Topology::Torus`] or with dead borders
 //!   ([`Topology::Bounded`]), seeded by placing patterns or as a random soup, advanced with
 //!   [`Grid::step`].
+//! - [`EcaRule`], [`Eca`], [`EcaBoundary`]: elementary cellular automata, one row of cells
+//!   under one of Wolfram's 256 rules (`"30"`, `"rule110"`), ends wrapped or held at a fixed
+//!   value, run into a space-time diagram with [`Eca::run`] (see [`eca`]).
 //!
 //! ```
 //! use nca_life::{Grid, Pattern, Rule, Topology};
@@ -27,6 +31,9 @@
 //! Every fallible function returns [`LifeError`], whose messages are one line; bad input is an
 //! error, never a panic.
 
+#![warn(missing_docs)]
+
+pub mod eca;
 pub mod error;
 pub mod grid;
 pub mod lenia;
@@ -35,10 +42,15 @@ pub mod patterns;
 pub mod rule;
 
 #[cfg(test)]
+mod eca_tests;
+#[cfg(test)]
 mod lenia_tests;
 #[cfg(test)]
 mod tests;
 
+pub use eca::{
+    Eca, EcaBoundary, EcaRule, MAX_ECA_CELLS, MAX_ECA_STEPS, MAX_ECA_WIDTH, check_eca_run,
+};
 pub use error::LifeError;
 pub use grid::{Grid, MAX_CELLS, MAX_SIDE, Topology};
 pub use lenia::{Lenia, LeniaError, LeniaParams, LeniaPattern};

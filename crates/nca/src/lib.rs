@@ -2,7 +2,8 @@
 //!
 //! **Families.** Each lives in one module whose documentation reads like its paper's method
 //! section:
-//! - [`life`]: classic Life-like cellular automata (B/S rules, patterns, RLE);
+//! - [`life`]: classic cellular automata: Life-like (B/S rules, patterns, RLE) and elementary
+//!   (Wolfram's 1-D rules 0–255) and Lenia (continuous, FFT ring kernels);
 //! - [`grow`]: Growing NCA (grow an image from one cell, keep it, regenerate it);
 //! - [`classify`]: self-classifying MNIST digits (every cell votes for its digit);
 //! - [`refine`]: the digit refiner (50 distinct local rules rewrite a digit into its template);
