@@ -25,6 +25,12 @@ pub struct Cli {
 pub enum Command {
     /// Run a classic Life-like cellular automaton (Game of Life, HighLife, Seeds, ...).
     Life(LifeArgs),
+    /// Elementary cellular automata: Wolfram's one-dimensional rules 0-255.
+    #[command(subcommand)]
+    Eca(crate::cmd::eca::EcaCommand),
+    /// Lenia: continuous cellular automata (Orbium and other shipped patterns, soups).
+    #[command(subcommand)]
+    Lenia(crate::cmd::lenia::LeniaCommand),
     /// Data sets: show, download and verify MNIST.
     #[command(subcommand)]
     Data(DataCommand),

@@ -4,8 +4,10 @@ pub mod attention;
 mod checkpoint;
 mod classify;
 mod data;
+pub mod eca;
 pub mod generate;
 pub mod grow;
+pub mod lenia;
 mod life;
 pub mod onnx;
 mod plot;
@@ -23,6 +25,8 @@ pub type CmdResult = Result<(), Box<dyn std::error::Error>>;
 pub fn run(cli: Cli) -> CmdResult {
     match cli.command {
         Command::Life(a) => life::run(a),
+        Command::Eca(c) => eca::run(c),
+        Command::Lenia(c) => lenia::run(c),
         Command::Data(c) => data::run(c),
         Command::Plot(a) => plot::run(a),
         Command::Checkpoint(c) => checkpoint::run(c),
