@@ -555,14 +555,13 @@ impl Lenia {
         for y in 0..h {
             let (syy, cyy) = (std::f64::consts::TAU * y as f64 / h as f64).sin_cos();
             let mut row = 0f64;
-            for x in 0..w {
-                let mut v = 0f64;
-                for c in 0..self.params.channels {
-                    v += f64::from(self.cells[c * n + y * w + x]);
-                }
+            for (x, &(sin, cos)) in tx.iter().enumerate() {
+                let v: f64 = (0..self.params.channels)
+                    .map(|c| f64::from(self.cells[c * n + y * w + x]))
+                    .sum();
                 row += v;
-                sx += v * tx[x].0;
-                cx += v * tx[x].1;
+                sx += v * sin;
+                cx += v * cos;
             }
             sy += row * syy;
             cy += row * cyy;
