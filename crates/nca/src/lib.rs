@@ -39,6 +39,7 @@ pub mod grads;
 pub mod grow;
 pub mod init;
 pub use nca_life as life;
+pub mod lenia;
 pub mod masks;
 pub mod noise;
 pub mod onnx;
