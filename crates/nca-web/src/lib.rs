@@ -5,7 +5,7 @@
 //!
 //! Conventions: a function that can fail returns `0` on success and `1` on failure, with a
 //! one-line message behind [`nca_error_ptr`] / [`nca_error_len`]. Each panel (classify, grow,
-//! refine, life, lenia) keeps one engine in a thread-local; the page runs on one thread.
+//! refine, life, lenia, eca) keeps one engine in a thread-local; the page runs on one thread.
 //!
 //! The model code is [`nca_models`]' (the same as `nca`'s fast path, seed for seed); this crate
 //! only holds the panels' state and rendering.
@@ -84,6 +84,7 @@ macro_rules! stepper_exports {
 }
 
 mod classify;
+mod eca;
 mod grow;
 mod lenia;
 mod life;
