@@ -31,6 +31,9 @@ pub enum Command {
     /// Lenia: continuous cellular automata (Orbium and other shipped patterns, soups).
     #[command(subcommand)]
     Lenia(crate::cmd::lenia::LeniaCommand),
+    /// Neural cellular automata on ARC tasks: learn each from its demonstrations alone.
+    #[command(subcommand)]
+    Arc(crate::cmd::arc::ArcCommand),
     /// Data sets: show, download and verify MNIST.
     #[command(subcommand)]
     Data(DataCommand),

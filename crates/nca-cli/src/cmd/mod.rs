@@ -1,5 +1,6 @@
 //! One module per command; [`run`] dispatches.
 
+pub mod arc;
 pub mod attention;
 mod checkpoint;
 mod classify;
@@ -27,6 +28,7 @@ pub fn run(cli: Cli) -> CmdResult {
         Command::Life(a) => life::run(a),
         Command::Eca(c) => eca::run(c),
         Command::Lenia(c) => lenia::run(c),
+        Command::Arc(c) => arc::run_command(c),
         Command::Data(c) => data::run(c),
         Command::Plot(a) => plot::run(a),
         Command::Checkpoint(c) => checkpoint::run(c),
