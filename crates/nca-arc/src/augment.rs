@@ -89,6 +89,15 @@ impl Recolour {
         Recolour(map)
     }
 
+    /// The permutation that undoes this one.
+    pub fn inverse(&self) -> Recolour {
+        let mut inv = [0u8; COLOURS];
+        for (from, &to) in self.0.iter().enumerate() {
+            inv[to as usize] = from as u8;
+        }
+        Recolour(inv)
+    }
+
     /// The recoloured grid.
     pub fn apply(&self, g: &Grid) -> Grid {
         let (h, w) = g.size();
@@ -132,6 +141,8 @@ mod tests {
         let mut sorted = r.0;
         sorted.sort();
         assert_eq!(sorted, Recolour::identity().0);
+        let g = Grid::new(1, 4, vec![0, 3, 9, 1]);
+        assert_eq!(r.inverse().apply(&r.apply(&g)), g);
     }
 
     use rand::SeedableRng;

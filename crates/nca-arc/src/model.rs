@@ -36,7 +36,7 @@ impl Default for ArcModel {
         ArcModel {
             hidden_channels: 10,
             perception: 64,
-            hidden: 64,
+            hidden: 128,
         }
     }
 }

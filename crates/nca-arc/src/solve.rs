@@ -76,8 +76,12 @@ pub struct SolverConfig {
     pub augment: Vec<Augment>,
     /// Steps between checks of the demonstrations (early stop).
     pub check_every: usize,
+    /// Runs per test input of an automaton trained under variations (the plain input and
+    /// varied copies), voting for its answer.
+    pub votes: usize,
     /// Early stop: training ends at a check where every demonstration comes out exactly and
-    /// the loss is below this.
+    /// the loss is below this (0, the default, never stops early: on a 1D-ARC sample, stopping
+    /// at 0.01 solved 25 of 54 tasks against 28 for the full budget).
     pub stop_loss: f32,
     /// The base seed; seed `k` of a task uses `seed + k`.
     pub seed: u64,
@@ -93,8 +97,9 @@ impl Default for SolverConfig {
             fire_rate: 1.0,
             seeds: 2,
             augment: vec![Augment::Colours, Augment::None],
-            check_every: 50,
-            stop_loss: 0.01,
+            check_every: 100,
+            votes: 8,
+            stop_loss: 0.0,
             seed: 0,
         }
     }
@@ -121,6 +126,15 @@ impl SolverConfig {
         }
         if self.seeds == 0 || self.seeds > 64 {
             return bad("seeds", format!("{} is outside 1..=64", self.seeds));
+        }
+        if !(self.stop_loss >= 0.0) {
+            return bad(
+                "stop_loss",
+                format!("{} is not a loss (at least 0)", self.stop_loss),
+            );
+        }
+        if self.votes == 0 || self.votes > 64 {
+            return bad("votes", format!("{} is outside 1..=64", self.votes));
         }
         if self.augment.is_empty() {
             return bad("augment", "needs at least one entry".into());
@@ -249,12 +263,7 @@ fn engine_error(e: nca_fast::ShapeError) -> ArcError {
 
 /// The demonstrations one training step sees.
 fn draw_pairs(task: &ArcTask, augment: Augment, rng: &mut StdRng) -> Vec<Pair> {
-    let one_row = task
-        .train
-        .iter()
-        .chain(&task.test)
-        .all(|p| p.input.height() == 1 && p.output.height() == 1);
-    let syms: &[Symmetry] = if one_row {
+    let syms: &[Symmetry] = if one_row(task) {
         &Symmetry::ROW
     } else {
         &Symmetry::ALL
@@ -280,6 +289,74 @@ fn draw_pairs(task: &ArcTask, augment: Augment, rng: &mut StdRng) -> Vec<Pair> {
             p
         })
         .collect()
+}
+
+/// The answer of an automaton trained under `augment` to `input`: the plain run's grid, or
+/// with variations the grid most of `cfg.votes` runs on varied copies gave (ties to the plain
+/// run).
+fn predict(
+    task: &ArcTask,
+    cfg: &SolverConfig,
+    params: &NcaParams,
+    input: &Grid,
+    augment: Augment,
+    ticks: usize,
+    rng: &mut StdRng,
+) -> Result<Grid> {
+    let runs = if augment == Augment::None {
+        1
+    } else {
+        cfg.votes
+    };
+    let syms: &[Symmetry] = if one_row(task) {
+        &Symmetry::ROW
+    } else {
+        &Symmetry::ALL
+    };
+    let mut variants = vec![(Symmetry(0), Recolour::identity())];
+    for _ in 1..runs {
+        let s = if matches!(augment, Augment::Symmetry | Augment::Both) {
+            syms[rng.random_range(0..syms.len())]
+        } else {
+            Symmetry(0)
+        };
+        let r = if matches!(augment, Augment::Colours | Augment::Both) {
+            Recolour::random(rng)
+        } else {
+            Recolour::identity()
+        };
+        variants.push((s, r));
+    }
+    let inputs: Vec<Grid> = variants
+        .iter()
+        .map(|(s, r)| r.apply(&s.apply(input)))
+        .collect();
+    // Variants of one size run as one batch; a turned input may have another shape.
+    let refs: Vec<&Grid> = inputs.iter().collect();
+    let outs = run(&cfg.model, params, &refs, ticks)?;
+    let mut tally: Vec<(Grid, usize)> = Vec::new();
+    for ((s, r), out) in variants.iter().zip(outs) {
+        let g = s.invert(&r.inverse().apply(&out));
+        match tally.iter_mut().find(|(c, _)| *c == g) {
+            Some((_, n)) => *n += 1,
+            None => tally.push((g, 1)),
+        }
+    }
+    // The first-seen (plain run's) grid wins ties: max_by_key keeps the last maximum, so
+    // search in reverse.
+    Ok(tally
+        .into_iter()
+        .rev()
+        .max_by_key(|(_, n)| *n)
+        .map(|(g, _)| g)
+        .expect("at least one run"))
+}
+
+fn one_row(task: &ArcTask) -> bool {
+    task.train
+        .iter()
+        .chain(&task.test)
+        .all(|p| p.input.height() == 1 && p.output.height() == 1)
 }
 
 /// Trains one automaton on `task`'s demonstrations from seed `seed` with variations
@@ -399,10 +476,12 @@ pub fn solve_seeds(
             } else {
                 1.0
             } + 1.0 / (1.0 + t.loss);
-            for (i, g) in run(&cfg.model, &t.params, &tests, t_hi)?
-                .into_iter()
-                .enumerate()
-            {
+            let mut rng = StdRng::seed_from_u64(seed ^ 0x5eed_0f7e_57);
+            let answers = tests
+                .iter()
+                .map(|g| predict(task, cfg, &t.params, g, augment, t_hi, &mut rng))
+                .collect::<Result<Vec<_>>>()?;
+            for (i, g) in answers.into_iter().enumerate() {
                 match candidates[i].iter_mut().find(|(c, _)| *c == g) {
                     Some((_, s)) => *s += weight,
                     None => candidates[i].push((g, weight)),

@@ -256,14 +256,16 @@ fn parse_path(name: &str, text: &str) -> PathBuf {
 
 #[test]
 fn simple_benchmark_tasks_are_solved_in_seconds() {
+    // The default solver (two seeds, colour variations and none) on a shorter budget; the
+    // outcome is a function of the seed.
     let cfg = SolverConfig {
         steps: 300,
-        seeds: 1,
         ..SolverConfig::default()
     };
     let d = data();
     for task in [
         "1d-arc/dataset/1d_move_1p/1d_move_1p_0.json",
+        "1d-arc/dataset/1d_denoising_1c/1d_denoising_1c_1.json",
         "arc-agi-1/data/training/b1948b0a.json",
     ] {
         assert!(solves(d.join(task), &cfg), "{task} not solved");
