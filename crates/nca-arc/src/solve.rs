@@ -116,10 +116,10 @@ impl SolverConfig {
         if !(self.lr > 0.0 && self.lr < 1.0) {
             return bad("lr", format!("{} is outside (0, 1)", self.lr));
         }
-        if let Some((a, b)) = self.ticks {
-            if a == 0 || a > b || b > 1000 {
-                return bad("ticks", format!("{a}..={b} is not a range within 1..=1000"));
-            }
+        if let Some((a, b)) = self.ticks
+            && (a == 0 || a > b || b > 1000)
+        {
+            return bad("ticks", format!("{a}..={b} is not a range within 1..=1000"));
         }
         if !(self.fire_rate > 0.0 && self.fire_rate <= 1.0) {
             return bad("fire_rate", format!("{} is outside (0, 1]", self.fire_rate));
@@ -127,7 +127,7 @@ impl SolverConfig {
         if self.seeds == 0 || self.seeds > 64 {
             return bad("seeds", format!("{} is outside 1..=64", self.seeds));
         }
-        if !(self.stop_loss >= 0.0) {
+        if self.stop_loss.is_nan() || self.stop_loss < 0.0 {
             return bad(
                 "stop_loss",
                 format!("{} is not a loss (at least 0)", self.stop_loss),
@@ -476,7 +476,7 @@ pub fn solve_seeds(
             } else {
                 1.0
             } + 1.0 / (1.0 + t.loss);
-            let mut rng = StdRng::seed_from_u64(seed ^ 0x5eed_0f7e_57);
+            let mut rng = StdRng::seed_from_u64(seed ^ 0x005e_ed0f_7e57);
             let answers = tests
                 .iter()
                 .map(|g| predict(task, cfg, &t.params, g, augment, t_hi, &mut rng))

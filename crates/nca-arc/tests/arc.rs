@@ -89,7 +89,7 @@ fn malformed_tasks_get_one_line_errors_naming_the_grid() {
     assert!(missing.starts_with("/no/such/task.json: "), "{missing}");
     assert!(nca_arc::task_files(&[PathBuf::from("/no/such/dir")]).is_err());
     let empty = temp_dir("empty");
-    let e = nca_arc::task_files(&[empty.clone()])
+    let e = nca_arc::task_files(std::slice::from_ref(&empty))
         .unwrap_err()
         .to_string();
     assert!(e.contains("no .json task files"), "{e}");
@@ -118,7 +118,7 @@ fn grids_round_trip_through_the_state_and_the_loss_gradient_matches_finite_diffe
     let (_, g) = batch.cross_entropy(&s, &targets, channels);
     let hw = 6;
     for i in [
-        hw + 0,
+        hw,
         2 * hw + 4,
         10 * hw + 5,
         channels * hw + 3 * hw + 1,
@@ -176,7 +176,7 @@ fn evaluation_resumes_refuses_other_settings_and_reports_unsupported_tasks() {
     std::fs::create_dir_all(dir.join("a")).unwrap();
     std::fs::write(dir.join("a/recolour.json"), tiny_task(false)).unwrap();
     std::fs::write(dir.join("a/resize.json"), tiny_task(true)).unwrap();
-    let files = nca_arc::task_files(&[dir.clone()]).unwrap();
+    let files = nca_arc::task_files(std::slice::from_ref(&dir)).unwrap();
     assert_eq!(files.len(), 2);
     assert!(files.iter().all(|(_, g)| g == "a"));
     let results = dir.join("results.jsonl");

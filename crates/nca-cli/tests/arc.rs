@@ -52,10 +52,7 @@ fn train_answers_the_test_and_eval_resumes() {
         &d,
     );
     assert_fails_with(&again, "already exists");
-    let gif = nca_line(
-        &format!("arc animate tasks/g/recolour.json --model run -o a.gif"),
-        &d,
-    );
+    let gif = nca_line("arc animate tasks/g/recolour.json --model run -o a.gif", &d);
     assert!(
         gif.status.success(),
         "{}",

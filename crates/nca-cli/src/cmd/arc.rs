@@ -247,13 +247,16 @@ fn read_task(path: &Path) -> Result<ArcTask, Box<dyn std::error::Error>> {
     Ok(task)
 }
 
+/// The best seed's automaton, the pooled attempts per test input and a JSON object per seed.
+type Trained = (NcaParams, Vec<Vec<Grid>>, serde_json::Value);
+
 /// Trains every seed, keeping the one that fits best, and returns it with the pooled answers
 /// and a JSON line per seed.
 fn train_seeds(
     task: &ArcTask,
     cfg: &SolverConfig,
     json: bool,
-) -> Result<(NcaParams, Vec<Vec<Grid>>, serde_json::Value), Box<dyn std::error::Error>> {
+) -> Result<Trained, Box<dyn std::error::Error>> {
     let (answer, trained) = solve_seeds(task, cfg, |k, step, loss| {
         if !json && (step % 50 == 0 || step == 1) {
             eprintln!("seed {k} step {step:>5}  loss {loss:.5}");
