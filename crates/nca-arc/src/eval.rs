@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::fs::OpenOptions;
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Instant;
@@ -237,18 +237,16 @@ fn previous_outcomes(path: &Path, cfg: &SolverConfig) -> Result<Vec<Outcome>> {
         std::fs::write(path, format!("{header}\n")).map_err(|e| io_error(path, e))?;
         return Ok(Vec::new());
     }
-    let file = std::fs::File::open(path).map_err(|e| io_error(path, e))?;
-    let mut lines = BufReader::new(file).lines();
+    let text = std::fs::read_to_string(path).map_err(|e| io_error(path, e))?;
+    let mut lines = text.lines();
     let bad = |msg: String| ArcError::Task {
         path: path.to_path_buf(),
         msg,
     };
     let first = lines
         .next()
-        .transpose()
-        .map_err(|e| io_error(path, e))?
         .ok_or_else(|| bad("empty results file (no settings line)".into()))?;
-    let header: Header = serde_json::from_str(&first)
+    let header: Header = serde_json::from_str(first)
         .map_err(|e| bad(format!("line 1 is not a settings line: {e}")))?;
     if header.settings != *cfg {
         return Err(bad(
@@ -257,18 +255,16 @@ fn previous_outcomes(path: &Path, cfg: &SolverConfig) -> Result<Vec<Outcome>> {
     }
     let mut out = Vec::new();
     for line in lines {
-        let line = line.map_err(|e| io_error(path, e))?;
         if line.trim().is_empty() {
             continue;
         }
         // A line cut short by a kill is dropped (its task is solved again).
-        if let Ok(o) = serde_json::from_str::<Outcome>(&line) {
+        if let Ok(o) = serde_json::from_str::<Outcome>(line) {
             out.push(o);
         }
     }
     // Start the next outcome on a line of its own.
-    let bytes = std::fs::read(path).map_err(|e| io_error(path, e))?;
-    if bytes.last() != Some(&b'\n') {
+    if !text.ends_with('\n') {
         let mut f = OpenOptions::new()
             .append(true)
             .open(path)
