@@ -17,10 +17,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         None => SolverConfig::default(),
     };
     let (answer, trained) = solve_seeds(&task, &cfg, |_, _, _| {})?;
-    for (aug, t) in &trained {
+    for t in &trained {
         println!(
-            "{aug:?}: {} steps, loss {:.5}, fits {}",
-            t.steps, t.loss, t.fits
+            "{:?} ticks {:?}: {} steps, loss {:.5}, fits {}",
+            t.augment, t.ticks, t.steps, t.loss, t.fits
         );
     }
     for (p, a) in task.test.iter().zip(&answer.attempts) {

@@ -65,8 +65,15 @@ pub struct SolverConfig {
     /// Adam's step size.
     pub lr: f32,
     /// Ticks per training rollout, drawn from this range; inference runs the upper end.
-    /// `None`: from the task's largest grid side `s`, `(s/2 + 1, s + 2)` capped at 64.
+    /// `None`: from the task's largest grid side `s` and the seed's reach `r`,
+    /// `(r·s/2 + 1, r·s + 2)` capped at 48 and 64.
     pub ticks: Option<(usize, usize)>,
+    /// How far, in grid sides, information may travel during a rollout, one per group of
+    /// seeds: seed `k` uses `reach[(k / augment.len()) % len]`, so `augment.len() ×
+    /// reach.len()` seeds try every pairing. A short reach cannot learn where a cell sits in
+    /// the grid, so it cannot memorise the demonstrations by position; a long one can carry
+    /// a signal across the grid. Ignored when `ticks` is set.
+    pub reach: Vec<f32>,
     /// Chance that a cell updates in a training tick (inference updates every cell).
     pub fire_rate: f32,
     /// Independent seeds trained per task; their answers are pooled.
@@ -95,8 +102,9 @@ impl Default for SolverConfig {
             lr: 2e-3,
             ticks: None,
             fire_rate: 1.0,
-            seeds: 2,
+            seeds: 4,
             augment: vec![Augment::Colours, Augment::None],
+            reach: vec![1.0, 0.5],
             check_every: 100,
             votes: 8,
             stop_loss: 0.0,
@@ -139,14 +147,23 @@ impl SolverConfig {
         if self.augment.is_empty() {
             return bad("augment", "needs at least one entry".into());
         }
+        if self.reach.is_empty() || self.reach.iter().any(|r| !(*r > 0.0 && *r <= 4.0)) {
+            return bad("reach", "needs one or more values in (0, 4]".into());
+        }
         if self.check_every == 0 {
             return bad("check_every", "must be at least 1".into());
         }
         Ok(())
     }
 
-    /// The tick range for `task`.
-    pub fn ticks_for(&self, task: &ArcTask) -> (usize, usize) {
+    /// The variation and reach seed `k` trains with.
+    pub fn plan(&self, k: usize) -> (Augment, f32) {
+        let a = self.augment.len();
+        (self.augment[k % a], self.reach[(k / a) % self.reach.len()])
+    }
+
+    /// The tick range for `task` at reach `reach`.
+    pub fn ticks_for(&self, task: &ArcTask, reach: f32) -> (usize, usize) {
         self.ticks.unwrap_or_else(|| {
             let s = task
                 .train
@@ -155,7 +172,8 @@ impl SolverConfig {
                 .map(|p| p.input.height().max(p.input.width()))
                 .max()
                 .unwrap_or(1);
-            ((s / 2 + 1).min(48), (s + 2).min(64))
+            let far = (reach * s as f32).round() as usize;
+            ((far / 2 + 1).min(48), (far + 2).min(64))
         })
     }
 }
@@ -171,6 +189,10 @@ pub struct Trained {
     pub steps: usize,
     /// The last step's loss.
     pub loss: f32,
+    /// The variation it was trained under.
+    pub augment: Augment,
+    /// The tick range it was trained with; it answers after the upper end.
+    pub ticks: (usize, usize),
 }
 
 /// What one solver run produced for a task.
@@ -360,12 +382,13 @@ fn one_row(task: &ArcTask) -> bool {
 }
 
 /// Trains one automaton on `task`'s demonstrations from seed `seed` with variations
-/// `augment`, calling `progress(step, loss)` after each step.
+/// `augment` and ticks drawn from `ticks`, calling `progress(step, loss)` after each step.
 pub fn train(
     task: &ArcTask,
     cfg: &SolverConfig,
     seed: u64,
     augment: Augment,
+    ticks: (usize, usize),
     mut progress: impl FnMut(usize, f32),
 ) -> Result<Trained> {
     cfg.validate()?;
@@ -382,7 +405,13 @@ pub fn train(
     let spec: NcaSpec = cfg.model.spec();
     let mut params = cfg.model.init(&mut rng);
     let mut adam = Adam::new(&params, cfg.lr, 1.0);
-    let (t_lo, t_hi) = cfg.ticks_for(task);
+    let (t_lo, t_hi) = ticks;
+    if t_lo == 0 || t_lo > t_hi {
+        return Err(ArcError::Setting {
+            name: "ticks",
+            msg: format!("{t_lo}..={t_hi} is not a range of at least one tick"),
+        });
+    }
     let inputs: Vec<&Grid> = task.train.iter().map(|p| &p.input).collect();
     let outputs: Vec<&Grid> = task.train.iter().map(|p| &p.output).collect();
     let mut tape = None;
@@ -441,6 +470,8 @@ pub fn train(
         fits,
         steps,
         loss,
+        augment,
+        ticks,
     })
 }
 
@@ -455,16 +486,16 @@ pub fn solve_seeds(
     task: &ArcTask,
     cfg: &SolverConfig,
     mut progress: impl FnMut(usize, usize, f32),
-) -> Result<(Answer, Vec<(Augment, Trained)>)> {
-    let (_, t_hi) = cfg.ticks_for(task);
+) -> Result<(Answer, Vec<Trained>)> {
     let tests: Vec<&Grid> = task.test.iter().map(|p| &p.input).collect();
     // (grid, score) candidates per test pair.
     let mut candidates: Vec<Vec<(Grid, f32)>> = vec![Vec::new(); tests.len()];
     let mut trained = Vec::new();
     for k in 0..cfg.seeds {
-        let augment = cfg.augment[k % cfg.augment.len()];
+        let (augment, reach) = cfg.plan(k);
+        let ticks = cfg.ticks_for(task, reach);
         let seed = cfg.seed.wrapping_add(k as u64);
-        let t = train(task, cfg, seed, augment, |step, loss| {
+        let t = train(task, cfg, seed, augment, ticks, |step, loss| {
             progress(k, step, loss)
         })?;
         if t.loss.is_finite() {
@@ -479,7 +510,7 @@ pub fn solve_seeds(
             let mut rng = StdRng::seed_from_u64(seed ^ 0x005e_ed0f_7e57);
             let answers = tests
                 .iter()
-                .map(|g| predict(task, cfg, &t.params, g, augment, t_hi, &mut rng))
+                .map(|g| predict(task, cfg, &t.params, g, augment, ticks.1, &mut rng))
                 .collect::<Result<Vec<_>>>()?;
             for (i, g) in answers.into_iter().enumerate() {
                 match candidates[i].iter_mut().find(|(c, _)| *c == g) {
@@ -488,7 +519,7 @@ pub fn solve_seeds(
                 }
             }
         }
-        trained.push((augment, t));
+        trained.push(t);
     }
     let attempts = candidates
         .into_iter()
@@ -499,8 +530,66 @@ pub fn solve_seeds(
         .collect();
     let answer = Answer {
         attempts,
-        seeds_fitting: trained.iter().filter(|(_, t)| t.fits).count(),
-        steps: trained.iter().map(|(_, t)| t.steps).sum(),
+        seeds_fitting: trained.iter().filter(|t| t.fits).count(),
+        steps: trained.iter().map(|t| t.steps).sum(),
     };
     Ok((answer, trained))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn square(side: usize) -> ArcTask {
+        let g = Grid::new(side, side, vec![0; side * side]);
+        ArcTask {
+            name: "t".into(),
+            group: String::new(),
+            train: vec![Pair {
+                input: g.clone(),
+                output: g.clone(),
+            }],
+            test: vec![Pair {
+                input: g.clone(),
+                output: g,
+            }],
+        }
+    }
+
+    #[test]
+    fn seeds_pair_every_variation_with_every_reach_and_reach_scales_the_ticks() {
+        let cfg = SolverConfig {
+            augment: vec![Augment::Colours, Augment::None],
+            reach: vec![1.0, 0.5],
+            ..SolverConfig::default()
+        };
+        let plans: Vec<_> = (0..5).map(|k| cfg.plan(k)).collect();
+        assert_eq!(
+            plans,
+            vec![
+                (Augment::Colours, 1.0),
+                (Augment::None, 1.0),
+                (Augment::Colours, 0.5),
+                (Augment::None, 0.5),
+                (Augment::Colours, 1.0),
+            ]
+        );
+        let task = square(10);
+        assert_eq!(cfg.ticks_for(&task, 1.0), (6, 12));
+        assert_eq!(cfg.ticks_for(&task, 0.5), (3, 7));
+        // Large grids are capped; fixed ticks ignore the reach.
+        assert_eq!(cfg.ticks_for(&square(30), 4.0), (48, 64));
+        let fixed = SolverConfig {
+            ticks: Some((2, 3)),
+            ..cfg.clone()
+        };
+        assert_eq!(fixed.ticks_for(&task, 0.5), (2, 3));
+        for bad in [vec![], vec![0.0], vec![f32::NAN], vec![5.0]] {
+            let c = SolverConfig {
+                reach: bad,
+                ..cfg.clone()
+            };
+            assert!(c.validate().unwrap_err().to_string().contains("reach"));
+        }
+    }
 }

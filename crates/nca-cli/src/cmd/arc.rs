@@ -59,8 +59,12 @@ pub struct SolverArgs {
     pub ticks: Option<String>,
     /// Variations of the demonstrations, one per seed, cycled: none, symmetry, colours, both
     /// (comma-separated).
-    #[arg(long, default_value = "colours,none")]
+    #[arg(long, default_value_t = default_augment())]
     pub augment: String,
+    /// Reach per group of seeds (how far, in grid sides, a rollout carries information;
+    /// comma-separated): seeds pair every variation with every reach.
+    #[arg(long, default_value_t = default_reach())]
+    pub reach: String,
     /// Hidden channels of the automaton.
     #[arg(long, default_value_t = SolverConfig::default().model.hidden_channels)]
     pub hidden_channels: usize,
@@ -70,6 +74,29 @@ pub struct SolverArgs {
     /// Base seed (seed k of a task uses seed + k).
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+}
+
+/// The library's default variations as the flag spells them.
+fn default_augment() -> String {
+    SolverConfig::default()
+        .augment
+        .iter()
+        .map(|a| {
+            serde_json::to_value(a)
+                .map_or_else(|_| String::new(), |v| v.as_str().unwrap_or("").to_owned())
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// The library's default reaches as the flag spells them.
+fn default_reach() -> String {
+    SolverConfig::default()
+        .reach
+        .iter()
+        .map(f32::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 impl SolverArgs {
@@ -101,7 +128,20 @@ impl SolverArgs {
                 )),
             })
             .collect::<Result<Vec<_>, _>>()?;
+        let reach = self
+            .reach
+            .split(',')
+            .map(|r| {
+                r.trim().parse::<f32>().map_err(|_| {
+                    format!(
+                        "malformed --reach '{}' (expected numbers like 1,0.5)",
+                        self.reach
+                    )
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         let mut cfg = SolverConfig {
+            reach,
             steps: self.steps,
             seeds: self.seeds,
             lr: self.lr,
@@ -247,8 +287,9 @@ fn read_task(path: &Path) -> Result<ArcTask, Box<dyn std::error::Error>> {
     Ok(task)
 }
 
-/// The best seed's automaton, the pooled attempts per test input and a JSON object per seed.
-type Trained = (NcaParams, Vec<Vec<Grid>>, serde_json::Value);
+/// The best seed's automaton and its settings (with the ticks it was trained with), the
+/// pooled attempts per test input and a JSON object per seed.
+type Trained = (NcaParams, SolverConfig, Vec<Vec<Grid>>, serde_json::Value);
 
 /// Trains every seed, keeping the one that fits best, and returns it with the pooled answers
 /// and a JSON line per seed.
@@ -265,16 +306,16 @@ fn train_seeds(
     let seeds: Vec<serde_json::Value> = trained
         .iter()
         .enumerate()
-        .map(|(k, (augment, t))| {
+        .map(|(k, t)| {
             serde_json::json!({
-                "seed": cfg.seed + k as u64, "augment": augment, "steps": t.steps,
+                "seed": cfg.seed + k as u64, "augment": t.augment, "ticks": [t.ticks.0, t.ticks.1],
+                "steps": t.steps,
                 "loss": t.loss, "fits": t.fits,
             })
         })
         .collect();
     let best = trained
         .into_iter()
-        .map(|(_, t)| t)
         .max_by(|a, b| {
             (a.fits, -a.loss)
                 .partial_cmp(&(b.fits, -b.loss))
@@ -283,6 +324,10 @@ fn train_seeds(
         .expect("at least one seed");
     Ok((
         best.params,
+        SolverConfig {
+            ticks: Some(best.ticks),
+            ..cfg.clone()
+        },
         answer.attempts,
         serde_json::Value::Array(seeds),
     ))
@@ -298,8 +343,8 @@ fn train_one(a: TrainArgs) -> CmdResult {
     }
     std::fs::create_dir_all(&a.out).map_err(|e| format!("{}: {e}", a.out.display()))?;
     let start = Instant::now();
-    let (params, attempts, seeds) = train_seeds(&task, &cfg, a.json)?;
-    nca_arc::checkpoint::save(&model, &params, &cfg, &task.name, a.force)?;
+    let (params, best_cfg, attempts, seeds) = train_seeds(&task, &cfg, a.json)?;
+    nca_arc::checkpoint::save(&model, &params, &best_cfg, &task.name, a.force)?;
     let tests: Vec<serde_json::Value> = task
         .test
         .iter()
@@ -464,11 +509,11 @@ fn animate(a: AnimateArgs) -> CmdResult {
         }
         None => {
             let cfg = a.solver.config()?;
-            let (p, _, _) = train_seeds(&task, &cfg, true)?;
-            (p, cfg)
+            let (p, best_cfg, _, _) = train_seeds(&task, &cfg, true)?;
+            (p, best_cfg)
         }
     };
-    let (_, ticks) = cfg.ticks_for(&task);
+    let (_, ticks) = cfg.ticks_for(&task, cfg.reach[0]);
     let mut frames = Vec::new();
     let mut solved = Vec::new();
     for p in &task.test {
