@@ -58,6 +58,11 @@ try {
 
   // ---- equivalence hooks: states after N ticks with seed S
   const digits = await dbg(() => window.ncaDebug.digits());
+  // The embedded test digits come with every site, so "load a test digit" always works.
+  check(digits.length === 30 && digits.every((d) => d.pixels.length === 784),
+    `30 test digits embedded (${digits.length})`);
+  check(await page.evaluate(() => !document.querySelector('#panel-classify button[data-act="digit"]').disabled),
+    'the classify panel\'s "load a test digit" is enabled');
   let pixels = digits.length ? digits[0].pixels : null;
   if (!pixels) { pixels = new Array(784).fill(0); for (let y = 4; y < 24; y++) { pixels[y * 28 + 13] = 1; pixels[y * 28 + 14] = 0.6; } }
   const states = {};

@@ -203,6 +203,125 @@ fn serve_answers_http_and_refuses_bad_input() {
         &d,
     );
     assert_fails_with(&o, "not a directory");
+    // Test digits from a named data directory that holds no MNIST: one clear line.
+    let o = nca(
+        &[
+            "web",
+            "build",
+            "-o",
+            d.join("other").to_str().unwrap(),
+            "--data",
+            d.join("no-mnist").to_str().unwrap(),
+        ],
+        &d,
+    );
+    assert_fails_with(&o, "no-mnist");
+}
+
+/// Sends raw `bytes` (from a writer thread, so a refused sender cannot block the reader) and
+/// returns the status line of the answer.
+fn raw_status(url: &str, bytes: Vec<u8>) -> String {
+    let addr = url.trim_start_matches("http://").trim_end_matches('/');
+    let s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(std::time::Duration::from_secs(20)))
+        .unwrap();
+    let mut w = s.try_clone().unwrap();
+    let writer = std::thread::spawn(move || {
+        let _ = w.write_all(&bytes);
+    });
+    let mut line = String::new();
+    let _ = BufReader::new(&s).read_line(&mut line);
+    let _ = s.shutdown(std::net::Shutdown::Both);
+    writer.join().unwrap();
+    line.trim_end().to_string()
+}
+
+#[test]
+fn serve_caps_request_heads_and_connections() {
+    // A hand-made site: no wasm build needed.
+    let d = tmp("web-limits");
+    let site = d.join("site");
+    std::fs::create_dir_all(&site).unwrap();
+    std::fs::write(site.join("index.html"), b"<p>hi</p>").unwrap();
+    let dir = site.to_str().unwrap();
+    let srv = serve(&["serve", "--port", "0", "--dir", dir], &d).unwrap();
+    let ok = |s: &str| assert!(s.starts_with("HTTP/1.1 200"), "{s}");
+    ok(&raw_status(
+        &srv.url,
+        b"GET / HTTP/1.1\r\nHost: x\r\n\r\n".to_vec(),
+    ));
+
+    // Headers over 8 KiB: 431 (32 KiB sent; the server reads no more than its cap and a drain).
+    let mut big = b"GET / HTTP/1.1\r\nX-Big: ".to_vec();
+    big.extend(std::iter::repeat_n(b'a', 32 * 1024));
+    big.extend(b"\r\n\r\n");
+    let s = raw_status(&srv.url, big);
+    assert!(s.starts_with("HTTP/1.1 431"), "{s}");
+    let mut long = b"GET /".to_vec();
+    long.extend(std::iter::repeat_n(b'a', 9 * 1024));
+    long.extend(b" HTTP/1.1\r\n\r\n");
+    let s = raw_status(&srv.url, long);
+    assert!(s.starts_with("HTTP/1.1 414"), "{s}");
+    for bad in [
+        &b"GARBAGE\r\n\r\n"[..],
+        b"GET / HTTP/9\r\n\r\n",
+        b"GET / HTTP/1.1\r\nno-colon\r\n\r\n",
+    ] {
+        let s = raw_status(&srv.url, bad.to_vec());
+        assert!(s.starts_with("HTTP/1.1 400"), "{s}");
+    }
+
+    drop(srv);
+
+    // One connection held open and silent fills a cap of one: the next gets a 503 at once,
+    // and once the silent one closes, requests are answered again.
+    let srv = serve(
+        &[
+            "serve",
+            "--port",
+            "0",
+            "--dir",
+            dir,
+            "--max-connections",
+            "1",
+        ],
+        &d,
+    )
+    .unwrap();
+    let addr = srv.url.trim_start_matches("http://").trim_end_matches('/');
+    // (An earlier connection's thread may still be closing: then the would-be idle one is the
+    // one refused, which it sees as an answer within its wait, and it tries again.)
+    let idle = (0..50)
+        .find_map(|_| {
+            let idle = TcpStream::connect(addr).unwrap();
+            idle.set_read_timeout(Some(std::time::Duration::from_millis(300)))
+                .unwrap();
+            let mut byte = [0u8; 1];
+            match (&idle).read(&mut byte) {
+                Err(e)
+                    if e.kind() == std::io::ErrorKind::WouldBlock
+                        || e.kind() == std::io::ErrorKind::TimedOut =>
+                {
+                    Some(idle)
+                }
+                _ => None,
+            }
+        })
+        .expect("a silent connection is held open");
+    let s = raw_status(&srv.url, b"GET / HTTP/1.1\r\n\r\n".to_vec());
+    assert!(s.starts_with("HTTP/1.1 503"), "{s}");
+    drop(idle);
+    let mut answered = String::new();
+    for _ in 0..50 {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        answered = raw_status(&srv.url, b"GET / HTTP/1.1\r\n\r\n".to_vec());
+        if answered.starts_with("HTTP/1.1 200") {
+            break;
+        }
+    }
+    ok(&answered);
+    let o = nca(&["serve", "--port", "0", "--max-connections", "0"], &d);
+    assert_fails_with(&o, "--max-connections");
 }
 
 fn floats(v: &serde_json::Value) -> Vec<f32> {

@@ -8,6 +8,7 @@ mod data;
 pub mod eca;
 pub mod generate;
 pub mod grow;
+mod http;
 pub mod lenia;
 mod life;
 pub mod onnx;
