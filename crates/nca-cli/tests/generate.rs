@@ -134,3 +134,47 @@ fn the_shipped_grower_draws_the_requested_digits() {
     );
     let _ = std::fs::remove_dir_all(&d);
 }
+
+#[test]
+fn a_grow_model_samples_without_a_data_directory() {
+    // Growing starts from a seed cell and reads no digits: no MNIST anywhere must not matter,
+    // while the reconstruct model still asks for its test digits.
+    let d = tmp("generate-no-data");
+    let models = common::repo_root().join("models");
+    let run = |model: &str, out: &str| {
+        common::command(
+            &[
+                "generate",
+                "sample",
+                "--checkpoint",
+                models.join(model).to_str().unwrap(),
+                "-o",
+                d.join(out).to_str().unwrap(),
+            ],
+            &d,
+        )
+        .env("NCA_DATA", d.join("no-data"))
+        .env("HOME", &d)
+        .output()
+        .unwrap()
+    };
+    let o = run("generate-grow.safetensors", "grown.png");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // Ten rows of ten 28x28 digits at 3 px per cell, 3 px apart; digits grew (not blank).
+    let mut img = png::Decoder::new(std::io::BufReader::new(
+        std::fs::File::open(d.join("grown.png")).unwrap(),
+    ))
+    .read_info()
+    .unwrap();
+    let (w, h) = (img.info().width, img.info().height);
+    assert_eq!((w, h), (10 * 84 + 11 * 3, 10 * 84 + 11 * 3));
+    let mut buf = vec![0; img.output_buffer_size().unwrap()];
+    img.next_frame(&mut buf).unwrap();
+    let bright = buf.iter().filter(|&&v| v > 128).count();
+    assert!(
+        bright > buf.len() / 50,
+        "{bright} bright bytes of {}",
+        buf.len()
+    );
+    assert_fails_with(&run("generate-reconstruct.safetensors", "r.png"), "no-data");
+}

@@ -1,7 +1,7 @@
 //! `nca generate ...`: label-conditioned digit generation — train (per digit or unified),
 //! merge per-digit models, evaluate, sample.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use clap::{Args, Subcommand};
@@ -40,7 +40,8 @@ pub enum GenerateCommand {
         /// The checkpoint (.safetensors).
         #[arg(long)]
         checkpoint: PathBuf,
-        /// Data directory (reconstruction starts from test digits).
+        /// Data directory holding MNIST (reconstruction starts from test digits; a grow model
+        /// reads none).
         #[arg(long, value_name = "DIR")]
         data: Option<PathBuf>,
         /// The PNG grid to write.
@@ -178,23 +179,19 @@ pub fn run(c: GenerateCommand) -> CmdResult {
             }
             let device = nca::device::device_for(None)?;
             let (model, cfg, _) = load_checkpoint(&checkpoint, &device)?;
-            let dir = resolve_data_dir(data.as_deref())?;
-            let test = load_split(&dir, SplitName::Test)?;
-            let (h, w) = (test.rows(), test.cols());
-            let hw = h * w;
             let labels: Vec<u8> = (0..CLASSES as u8)
                 .flat_map(|k| std::iter::repeat_n(k, 10))
                 .collect();
-            let mut seen = [0usize; CLASSES];
-            let mut images = vec![0.0f32; labels.len() * hw];
-            for i in 0..test.len() {
-                let l = test.label(i) as usize;
-                if seen[l] < 10 {
-                    let k = l * 10 + seen[l];
-                    images[k * hw..(k + 1) * hw].copy_from_slice(&test.image_f32(i));
-                    seen[l] += 1;
-                }
-            }
+            // Growing starts from one seed cell and reads no digits; reconstruction starts
+            // from the first ten test digits of each class.
+            let (images, [h, w]) = match cfg.mode {
+                GenerateMode::Grow => (
+                    vec![0.0f32; labels.len() * MNIST_SIDE * MNIST_SIDE],
+                    [MNIST_SIDE, MNIST_SIDE],
+                ),
+                GenerateMode::Reconstruct => first_test_digits(data.as_deref(), 10)?,
+            };
+            let hw = h * w;
             let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
             let mut frames = Vec::new();
             let out_images = generate(
@@ -237,6 +234,31 @@ pub fn run(c: GenerateCommand) -> CmdResult {
             Ok(())
         }
     }
+}
+
+/// Side of an MNIST digit, the grid a grow model is trained on.
+const MNIST_SIDE: usize = 28;
+
+/// The first `per_class` test digits of each class, class by class, and their size.
+fn first_test_digits(
+    data: Option<&Path>,
+    per_class: usize,
+) -> Result<(Vec<f32>, [usize; 2]), Box<dyn std::error::Error>> {
+    let dir = resolve_data_dir(data)?;
+    let test = load_split(&dir, SplitName::Test)?;
+    let (h, w) = (test.rows(), test.cols());
+    let hw = h * w;
+    let mut seen = [0usize; CLASSES];
+    let mut images = vec![0.0f32; CLASSES * per_class * hw];
+    for i in 0..test.len() {
+        let l = test.label(i) as usize;
+        if seen[l] < per_class {
+            let k = l * per_class + seen[l];
+            images[k * hw..(k + 1) * hw].copy_from_slice(&test.image_f32(i));
+            seen[l] += 1;
+        }
+    }
+    Ok((images, [h, w]))
 }
 
 fn train(a: TrainCmd) -> CmdResult {
