@@ -381,6 +381,9 @@ pub enum ClassifyCommand {
         /// The animated GIF to write.
         #[arg(long, default_value = "classify.gif")]
         out: PathBuf,
+        /// Also write the last frame as a PNG (the README's picture).
+        #[arg(long, value_name = "FILE.png")]
+        still: Option<PathBuf>,
         /// Replace an existing output file.
         #[arg(long)]
         force: bool,

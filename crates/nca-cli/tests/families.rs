@@ -117,12 +117,22 @@ fn classify_eval_animate_and_bad_input() {
 
     let o = nca_with(
         "classify animate --checkpoint {} --data {} --batch-size 4 --n-stages 2 \
-         --n-steps-per-stage 3 --annotations --out c.gif --json",
+         --n-steps-per-stage 3 --annotations --out c.gif --still c.png --json",
         &[ck, &data],
         &d,
     );
     let v = ok(&o);
     assert_eq!(v["verdicts"].as_array().unwrap().len(), 4);
+    assert_eq!(&std::fs::read(d.join("c.png")).unwrap()[1..4], b"PNG");
+    // The still is not overwritten unless asked (checked before any work).
+    std::fs::remove_file(d.join("c.gif")).unwrap();
+    let again = nca_with(
+        "classify animate --checkpoint {} --data {} --n-steps-per-stage 1 --out c.gif --still c.png",
+        &[ck, &data],
+        &d,
+    );
+    assert_fails_with(&again, "c.png already exists");
+    assert!(!d.join("c.gif").exists());
 
     // User images: 16-bit grey and RGBA work; an empty image and a non-PNG are clear errors.
     let mut grey16 = vec![0u8; 40 * 40 * 2];

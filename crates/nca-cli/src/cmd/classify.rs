@@ -130,6 +130,7 @@ pub fn run(c: ClassifyCommand) -> CmdResult {
             seed,
             annotations,
             out,
+            still,
             force,
             json,
         } => {
@@ -141,6 +142,7 @@ pub fn run(c: ClassifyCommand) -> CmdResult {
                 n_steps_per_stage,
                 seed,
                 annotations,
+                still,
                 force,
                 json,
             };
@@ -158,6 +160,7 @@ struct Animate {
     n_steps_per_stage: usize,
     seed: u64,
     annotations: bool,
+    still: Option<std::path::PathBuf>,
     force: bool,
     json: bool,
 }
@@ -230,6 +233,9 @@ fn animate(
         return Err("--n-stages × --n-steps-per-stage is absurdly large (max 100000 ticks)".into());
     }
     check_free(out, a.force)?;
+    if let Some(p) = &a.still {
+        check_free(p, a.force)?;
+    }
     let device = nca::device::device_for(None)?;
     let (model, cfg, _) = nca::classify::model::load_checkpoint(checkpoint, &device)?;
     let mut rng = rand::rngs::StdRng::seed_from_u64(a.seed);
@@ -277,6 +283,9 @@ fn animate(
         },
     )?;
     nca_viz::save_gif(&frames, a.fps, true, out, a.force)?;
+    if let (Some(p), Some(last)) = (&a.still, frames.last()) {
+        nca_viz::save_png(last, p, a.force)?;
+    }
     let verdicts: Vec<_> = majority(&cell_votes(&state, &cfg, h * w), cfg.classes, h * w)
         .into_iter()
         .map(|m| m.map(|(digit, share)| serde_json::json!({"digit": digit, "agreement": share})))
