@@ -166,10 +166,13 @@ pub fn eval_files(
         Some(path) => previous_outcomes(path, cfg)?,
         None => Vec::new(),
     };
-    let have: std::collections::HashSet<String> = outcomes.iter().map(|o| o.task.clone()).collect();
+    let have: std::collections::HashSet<(String, String)> = outcomes
+        .iter()
+        .map(|o| (o.group.clone(), o.name.clone()))
+        .collect();
     let todo: Vec<&(PathBuf, String)> = files
         .iter()
-        .filter(|(p, _)| !have.contains(&p.display().to_string()))
+        .filter(|(p, g)| !have.contains(&task_key(p, g)))
         .collect();
     let writer = match results {
         Some(path) => {
@@ -210,14 +213,25 @@ pub fn eval_files(
             .collect::<Result<Vec<_>>>()
     })?;
     outcomes.extend(new);
-    let order: BTreeMap<String, usize> = files
+    let order: BTreeMap<(String, String), usize> = files
         .iter()
         .enumerate()
-        .map(|(i, (p, _))| (p.display().to_string(), i))
+        .map(|(i, (p, g))| (task_key(p, g), i))
         .collect();
-    outcomes.retain(|o| order.contains_key(&o.task));
-    outcomes.sort_by_key(|o| order[&o.task]);
+    let key = |o: &Outcome| (o.group.clone(), o.name.clone());
+    outcomes.retain(|o| order.contains_key(&key(o)));
+    outcomes.sort_by_key(|o| order[&key(o)]);
     Ok(outcomes)
+}
+
+/// A task's identity in a results file: its group and file name, not its path, so a run
+/// resumes wherever the data folder is and however its path is spelled.
+fn task_key(path: &Path, group: &str) -> (String, String) {
+    let name = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    (group.to_owned(), name)
 }
 
 fn io_error(path: &Path, e: std::io::Error) -> ArcError {

@@ -195,6 +195,17 @@ fn evaluation_resumes_refuses_other_settings_and_reports_unsupported_tasks() {
     .unwrap();
     assert_eq!(calls.into_inner(), 0);
     assert_eq!(again, first);
+    // The same tasks under another spelling of their folder are the same tasks.
+    let moved = dir.join("a/../a/..");
+    let respelled = nca_arc::task_files(std::slice::from_ref(&moved)).unwrap();
+    assert_ne!(respelled[0].0, files[0].0);
+    let calls = std::sync::atomic::AtomicUsize::new(0);
+    let again = eval_files(&respelled, &cfg, 2, Some(&results), |_, _, _| {
+        calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    })
+    .unwrap();
+    assert_eq!(calls.into_inner(), 0);
+    assert_eq!(again, first);
     // A line cut short by a kill is dropped and its task solved again.
     let text = std::fs::read_to_string(&results).unwrap();
     let cut = &text[..text.len() - 20];
