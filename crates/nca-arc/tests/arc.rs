@@ -187,24 +187,25 @@ fn evaluation_resumes_refuses_other_settings_and_reports_unsupported_tasks() {
     let s = Summary::of(&first);
     assert_eq!((s.all.tasks, s.all.solved, s.all.unsupported), (2, 1, 1));
     assert_eq!(s.groups["a"].accuracy, 0.5);
+    // Rerunning `files` against the results file: the outcomes and how many tasks it solved.
+    let rerun = |files: &[(PathBuf, String)]| {
+        let calls = std::sync::atomic::AtomicUsize::new(0);
+        let outcomes = eval_files(files, &cfg, 2, Some(&results), |_, _, _| {
+            calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        })
+        .unwrap();
+        (outcomes, calls.into_inner())
+    };
     // A second run finds both outcomes in the file and solves nothing again.
-    let calls = std::sync::atomic::AtomicUsize::new(0);
-    let again = eval_files(&files, &cfg, 2, Some(&results), |_, _, _| {
-        calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    })
-    .unwrap();
-    assert_eq!(calls.into_inner(), 0);
+    let (again, solved) = rerun(&files);
+    assert_eq!(solved, 0);
     assert_eq!(again, first);
     // The same tasks under another spelling of their folder are the same tasks.
     let moved = dir.join("a/../a/..");
     let respelled = nca_arc::task_files(std::slice::from_ref(&moved)).unwrap();
     assert_ne!(respelled[0].0, files[0].0);
-    let calls = std::sync::atomic::AtomicUsize::new(0);
-    let again = eval_files(&respelled, &cfg, 2, Some(&results), |_, _, _| {
-        calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    })
-    .unwrap();
-    assert_eq!(calls.into_inner(), 0);
+    let (again, solved) = rerun(&respelled);
+    assert_eq!(solved, 0);
     assert_eq!(again, first);
     // A line cut short by a kill is dropped and its task solved again.
     let text = std::fs::read_to_string(&results).unwrap();
