@@ -35,6 +35,10 @@ pub enum NcaError {
     /// Training diverged and could not be recovered.
     #[error("training diverged: {0}")]
     Diverged(String),
+    /// The caller asked a run to stop (e.g. Ctrl-C in a notebook); a trainer saves a checkpoint
+    /// first, so `--resume` carries on from where it stopped.
+    #[error("interrupted: {0}")]
+    Interrupted(String),
     /// A classic cellular automaton input (rule, pattern, grid) is invalid.
     #[error(transparent)]
     Life(#[from] crate::life::LifeError),

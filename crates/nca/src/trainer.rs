@@ -581,7 +581,8 @@ pub fn train<T: Task>(
 }
 
 /// [`train`], calling `observe` with the task and the number of steps done before the first
-/// step and after every step (e.g. to draw snapshots); an error from it stops the run.
+/// step and after every step (e.g. to draw snapshots); an error from it stops the run, and an
+/// [`NcaError::Interrupted`] from it stops the run with a checkpoint of the last step done.
 pub fn train_observed<T: Task>(
     task: &mut T,
     cfg: &TrainerConfig,
@@ -703,7 +704,15 @@ pub fn train_observed<T: Task>(
                 nca_data::write_atomic(&snap, &bytes, true)?;
             }
         }
-        observe(task, state.step)?;
+        if let Err(e) = observe(task, state.step) {
+            // A stop asked for between checkpoints keeps the steps done: `--resume` goes on
+            // from here, as if the run had never stopped.
+            let saved = state.step % cfg.checkpoint_every == 0 || done;
+            if matches!(e, NcaError::Interrupted(_)) && !saved {
+                save_checkpoint(dir, task, &model, &optim, &state, &full_config)?;
+            }
+            return Err(e);
+        }
     }
     pb.finish_and_clear();
     Ok(TrainReport {

@@ -7,9 +7,10 @@ use std::path::{Path, PathBuf};
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::tensor::{Device, Tensor};
 use common::{constant_lr, fresh_dir, losses, run_options as opts};
+use nca::NcaError;
 use nca::ca::Nca;
 use nca::tiny::{TinyConfig, TinyTask};
-use nca::trainer::{TrainerConfig, model_path, train};
+use nca::trainer::{TrainerConfig, model_path, train, train_observed};
 
 fn run_dir(name: &str) -> PathBuf {
     fresh_dir(&format!("nca-trainer-{name}"))
@@ -87,6 +88,40 @@ fn resume_continues_with_identical_parameters() {
     assert_eq!(report.steps_this_run, 10);
     assert_eq!(params(&load(&a)), params(&load(&b)));
     assert_eq!(losses(&a), losses(&b), "metrics log continues seamlessly");
+    for d in [a, b] {
+        std::fs::remove_dir_all(d).unwrap();
+    }
+}
+
+/// A stop asked for by the observer (Ctrl-C in a notebook) between checkpoints saves the steps
+/// done, and resuming reaches the weights and log of the run that never stopped.
+#[test]
+fn an_interrupted_run_keeps_its_steps_and_resumes_exactly() {
+    let (a, b) = (run_dir("whole"), run_dir("interrupted"));
+    let mut task = TinyTask::new(TinyConfig::default());
+    train(&mut task, &cfg(20, 5), &opts(&a, false), &Device::flex()).unwrap();
+    let e = train_observed(
+        &mut task,
+        &cfg(20, 5),
+        &opts(&b, false),
+        &Device::flex(),
+        |_, step| {
+            if step == 13 {
+                return Err(NcaError::Interrupted("asked to stop".into()));
+            }
+            Ok(())
+        },
+    )
+    .unwrap_err();
+    assert!(matches!(e, NcaError::Interrupted(_)), "{e}");
+    assert_eq!(
+        nca::checkpoint::read_meta(&model_path(&b)).unwrap().step,
+        13
+    );
+    let report = train(&mut task, &cfg(20, 5), &opts(&b, true), &Device::flex()).unwrap();
+    assert_eq!(report.steps_this_run, 7);
+    assert_eq!(params(&load(&a)), params(&load(&b)));
+    assert_eq!(losses(&a), losses(&b));
     for d in [a, b] {
         std::fs::remove_dir_all(d).unwrap();
     }
