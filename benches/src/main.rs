@@ -5,7 +5,8 @@
 //!
 //! Usage: `nca-bench CASE --dir DIR [--iters N]`, one case per process so that peak RSS is the
 //! case's own. Cases: classify_b16, classify_b64, grow_b8, infer_classify, infer_grow,
-//! refine_b256 (reference: `benches/reference/refine_reference.py`). Prints
+//! refine_b256 (reference: `benches/reference/refine_reference.py`), rollout_grow and
+//! rollout_classify (the shipped models, against `benches/python_overhead.py`). Prints
 //! one JSON object. `bash benches/run.sh` runs everything and compares (see BENCHMARKS.md).
 
 #![warn(missing_docs)]
@@ -317,6 +318,54 @@ fn inference(case: &Case, grow: bool) -> Res<serde_json::Value> {
     }))
 }
 
+/// The shipped model's rollout at batch 1, 1,000 ticks per call, exactly as `nca.Model.step`
+/// runs it from Python (`benches/python_overhead.py` compares the two): `Runner::run` with fire
+/// masks drawn from `StdRng::seed_from_u64(call)`, from the lizard's seed cell (grow) or the
+/// first test digit (classify). Reports the median call's ticks per second.
+fn shipped_rollout(case: &Case, grow: bool) -> Res<serde_json::Value> {
+    let models = Path::new(env!("CARGO_MANIFEST_DIR")).join("../models");
+    let device = Device::flex();
+    let (model, x0, dims) = if grow {
+        let (model, cfg, target, _) =
+            nca::grow::model::load_checkpoint(&models.join("lizard.safetensors"), &device)?;
+        let s = target.side;
+        (model, nca::grow::seed_state(cfg.channels, s), [1, s, s])
+    } else {
+        let (model, cfg, _) = nca::classify::model::load_checkpoint(
+            &models.join("classify-mnist.safetensors"),
+            &device,
+        )?;
+        let test = nca_data::load_split(&case.data, nca_data::SplitName::Test)?;
+        let x0 = fresh_state(&test.image_f32(0), cfg.channels);
+        (model, x0, [1, test.rows(), test.cols()])
+    };
+    let runner = nca::ca::Runner::new(&model);
+    let ticks_n = 1000;
+    let mut times = Vec::new();
+    for call in 0..case.iters + 1 {
+        let mut x = x0.clone();
+        let t0 = Instant::now();
+        runner.run(
+            &mut x,
+            dims,
+            ticks_n,
+            &mut StdRng::seed_from_u64(call as u64),
+        )?;
+        std::hint::black_box(&x);
+        if call >= 1 {
+            times.push(t0.elapsed().as_secs_f64());
+        }
+    }
+    times.sort_by(f64::total_cmp);
+    let median = times[times.len() / 2];
+    Ok(serde_json::json!({
+        "case": case.name, "impl": "nca-native",
+        "ticks_per_s": ticks_n as f64 / median,
+        "ms_per_call": median * 1e3,
+        "peak_rss_mb": peak_rss_mb(),
+    }))
+}
+
 /// One training step of the digit refiner at the original's size (50 blocks, width 16, batch
 /// `batch`): the shipped `RefineTask::step` on the spectral engine, then Adam, on real training
 /// digits (the first `batch`, so one epoch is one batch).
@@ -396,6 +445,7 @@ fn run() -> Res<()> {
         "classify_b16" => 50,
         // One rollout of ours is ~7 ms (classify): 100 span most of a second.
         "infer_classify" => 100,
+        n if n.starts_with("rollout") => 7,
         n if n.starts_with("grow") => 5,
         n if n.starts_with("refine") => 3,
         _ => 20,
@@ -417,6 +467,8 @@ fn run() -> Res<()> {
         "infer_classify" => inference(&case, false)?,
         "infer_grow" => inference(&case, true)?,
         "refine_b256" => refine_train(&case, 256)?,
+        "rollout_grow" => shipped_rollout(&case, true)?,
+        "rollout_classify" => shipped_rollout(&case, false)?,
         _ => return Err(format!("unknown case '{name}'; {usage}").into()),
     };
     println!("{out}");

@@ -43,3 +43,31 @@ def test_a_finished_run_is_not_overwritten(tmp_path):
     nca.train("tiny", out=tmp_path / "run", steps=2)
     with pytest.raises(ValueError, match="already holds a run"):
         nca.train("tiny", out=tmp_path / "run", steps=2)
+
+
+def test_ctrl_c_stops_a_long_run_with_a_checkpoint(tmp_path):
+    """A real SIGINT (Ctrl-C) reaches the trainer through the GIL-free loop and stops it."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    run = tmp_path / "run"
+    script = (
+        "import nca, sys\n"
+        "try:\n"
+        f"    nca.train('tiny', out={str(run)!r}, steps=10_000_000, progress=lambda s, n: s == 50 and print('go', flush=True))\n"
+        "except KeyboardInterrupt:\n"
+        "    print('interrupted', flush=True); sys.exit(3)\n"
+    )
+    p = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    assert p.stdout.readline().strip() == "go"
+    time.sleep(0.2)
+    p.send_signal(signal.SIGINT)
+    out, _ = p.communicate(timeout=60)
+    assert p.returncode == 3 and "interrupted" in out
+    steps = nca.load(run).trained_steps
+    assert 50 <= steps < 10_000_000
+    rest = nca.train("tiny", out=run, steps=steps + 5, resume=True)
+    assert rest["steps_this_run"] == 5
