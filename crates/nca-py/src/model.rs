@@ -622,6 +622,27 @@ impl Model {
         to_numpy(py, &[labels.len(), side, side], out)
     }
 
+    /// generate (grow mode): digits `[B, 28, 28]` of the classes `labels`, each grown from a
+    /// seed cell (`generate(labels, seed=seed)` for a grow model).
+    #[pyo3(signature = (labels, seed = 0))]
+    fn grow<'py>(
+        &self,
+        py: Python<'py>,
+        labels: &Bound<'py, PyAny>,
+        seed: u64,
+    ) -> PyResult<Bound<'py, PyArrayDyn<f32>>> {
+        match &*self.loaded() {
+            Loaded::Generate { cfg, .. } if cfg.mode == nca::generate::GenerateMode::Grow => {}
+            Loaded::Generate { .. } => {
+                return Err(value_error(
+                    "this generate model reconstructs digits; use generate(labels, images)",
+                ));
+            }
+            _ => return Err(self.wrong_family("grow", "generate")),
+        }
+        self.generate(py, labels, None, seed)
+    }
+
     /// refine: every step's images when the refiner rewrites `digits` (`[B, 28, 28]` float32):
     /// `[steps, B, 28, 28]`, the last the final digits.
     fn refine<'py>(

@@ -47,6 +47,8 @@ def test_family_methods_refuse_other_families(lizard):
         gen.generate([3, 10])
     with pytest.raises(ValueError, match="reconstruct"):
         nca.load("generate-reconstruct").generate([1])
+    with pytest.raises(ValueError, match="reconstructs digits"):
+        nca.load("generate-reconstruct").grow([1])
     with pytest.raises(ValueError, match=r"shape \[28, 28\]"):
         refine.verdict(np.zeros((27, 28), np.float32))
 

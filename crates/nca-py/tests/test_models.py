@@ -102,6 +102,7 @@ def test_generated_digits_are_judged_their_class():
     gen, judge = nca.load("generate-grow"), nca.load("refine-mnist")
     labels = list(range(10))
     digits = gen.generate(labels, seed=0)
+    assert np.array_equal(digits, gen.grow(labels, seed=0))
     assert digits.shape == (10, 28, 28) and digits.min() >= 0 and digits.max() <= 1
     verdicts = [judge.verdict(d)["digit"] for d in judge.refine(digits)[-1]]
     assert sum(v == l for v, l in zip(verdicts, labels)) >= 8, verdicts
