@@ -3,26 +3,25 @@
 # random moments KILLS times (each time resuming with --resume), then checks that the final
 # weights equal those of an uninterrupted run bit for bit. See BENCHMARKS.md, "Robustness".
 #
-#   bash benches/soak.sh [KILLS (20)] [STEPS (300)] [SEED (1)]
+#   bash benches/soak.sh [KILLS (20)] [STEPS (1000)] [SEED (1)]
 #
 # Settings are small so that it runs in minutes on 2 cores: the built-in circle target on a
 # 24x24 grid, batch 4, a pool of 64, 32..48 ticks a step, a checkpoint every 10 steps.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 KILLS="${1:-20}"
-STEPS="${2:-300}"
+STEPS="${2:-1000}"
 RANDOM="${3:-1}" # seeds bash's $RANDOM: the kill moments are reproducible
 cargo build --release -q -p nca-cli
 NCA="$PWD/target/release/nca"
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
-train() {
-  "$NCA" grow train --target circle --size 16 --pad 4 --batch 4 --pool 64 --ticks 32..48 \
-    --steps "$STEPS" --checkpoint-every 10 --log-every 10 --json --out "$@"
-}
+# The binary itself (not a shell function) goes in the background, so that $! is its pid.
+TRAIN=("$NCA" grow train --target circle --size 16 --pad 4 --batch 4 --pool 64 --ticks 32..48
+  --steps "$STEPS" --checkpoint-every 10 --log-every 10 --json --out)
 
 t0=$(date +%s.%N)
-train "$W/straight" > /dev/null
+"${TRAIN[@]}" "$W/straight" > /dev/null
 t1=$(date +%s.%N)
 per_run=$(python3 -c "print(round($t1 - $t0, 2))")
 echo "uninterrupted: $STEPS steps in ${per_run} s" >&2
@@ -30,10 +29,11 @@ echo "uninterrupted: $STEPS steps in ${per_run} s" >&2
 killed=0
 resume=()
 while (( killed < KILLS )); do
-  train "$W/soak" "${resume[@]}" > /dev/null 2>&1 &
+  "${TRAIN[@]}" "$W/soak" "${resume[@]}" > /dev/null 2>&1 &
   pid=$!
-  # A random moment within the run's expected length (a kill may land in a checkpoint write).
-  delay=$(python3 -c "print(round($per_run * ($RANDOM % 1000) / 1000 / 1.5, 3))")
+  # A random moment, on average 0.6/KILLS of a run's length, so that all KILLS kills land
+  # before the run completes (one may land in a checkpoint write).
+  delay=$(python3 -c "print(round(0.05 + $per_run * ($RANDOM % 1000) / 1000 * 1.2 / $KILLS, 3))")
   sleep "$delay"
   if kill -0 "$pid" 2>/dev/null; then
     kill -9 "$pid"
@@ -52,7 +52,7 @@ while (( killed < KILLS )); do
 done
 resume=()
 if [[ -d "$W/soak/checkpoint" || -d "$W/soak/.checkpoint.old" ]]; then resume=(--resume); fi
-train "$W/soak" "${resume[@]}" > "$W/last.json"
+"${TRAIN[@]}" "$W/soak" "${resume[@]}" > "$W/last.json"
 echo "final run: $(cat "$W/last.json")" >&2
 
 python3 - "$W/straight/checkpoint/model.safetensors" "$W/soak/checkpoint/model.safetensors" "$killed" <<'PY'
