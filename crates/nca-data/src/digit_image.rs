@@ -136,8 +136,7 @@ mod tests {
     /// A real MNIST digit, enlarged and drawn dark on light, comes back close to the original.
     #[test]
     fn real_mnist_digit_round_trips() {
-        let Some(dir) = std::env::var_os("NCA_DATA") else {
-            eprintln!("skipped: NCA_DATA is not set (point it at a directory holding MNIST)");
+        let Some(dir) = crate::test_data_dir("the MNIST digit test") else {
             return;
         };
         let split = crate::mnist::load_split(Path::new(&dir), crate::SplitName::Test).unwrap();

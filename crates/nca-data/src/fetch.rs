@@ -448,8 +448,7 @@ mod tests {
     /// Checks the real MNIST when `NCA_DATA` points at it; a fetch into a copy skips every file.
     #[test]
     fn real_mnist_verifies_and_fetch_skips_it() {
-        let Some(dir) = std::env::var_os("NCA_DATA") else {
-            eprintln!("skipped: NCA_DATA is not set (point it at a directory holding MNIST)");
+        let Some(dir) = crate::test_data_dir("the MNIST fetch check") else {
             return;
         };
         let dir = PathBuf::from(dir);

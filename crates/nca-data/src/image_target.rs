@@ -262,8 +262,7 @@ mod tests {
     /// The lizard emoji from the shared data, when `NCA_DATA` points at it.
     #[test]
     fn real_lizard_target() {
-        let Some(dir) = std::env::var_os("NCA_DATA") else {
-            eprintln!("skipped: NCA_DATA is not set (point it at the shared data directory)");
+        let Some(dir) = crate::test_data_dir("the lizard target test") else {
             return;
         };
         let p = Path::new(&dir).join("emoji/lizard.png");

@@ -79,8 +79,7 @@ mod tests {
     /// Checks the real MNIST when `NCA_DATA` points at it.
     #[test]
     fn real_mnist_counts() {
-        let Some(dir) = std::env::var_os("NCA_DATA") else {
-            eprintln!("skipped: NCA_DATA is not set (point it at a directory holding MNIST)");
+        let Some(dir) = crate::test_data_dir("the MNIST summary test") else {
             return;
         };
         let info = dataset_info(Path::new(&dir)).unwrap();

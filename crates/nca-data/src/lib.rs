@@ -51,6 +51,23 @@ pub use fetch::{
     FetchAction, FetchReport, FetchedFile, FileCheck, MNIST_BASE_URLS, fetch_mnist,
     fetch_mnist_from, verify_mnist,
 };
+/// In tests: the shared data folder named by `NCA_DATA`, or `None` (after a note that `what` is
+/// skipped) when it is unset; under CI (`CI` set) a missing `NCA_DATA` fails the test instead,
+/// so a skipped test cannot pass there.
+#[cfg(test)]
+pub(crate) fn test_data_dir(what: &str) -> Option<std::path::PathBuf> {
+    match std::env::var_os("NCA_DATA") {
+        Some(d) => Some(d.into()),
+        None if std::env::var_os("CI").is_some() => {
+            panic!("CI is set but NCA_DATA is not: {what} cannot run")
+        }
+        None => {
+            eprintln!("skipped {what}: NCA_DATA is not set (point it at the shared data folder)");
+            None
+        }
+    }
+}
+
 pub use fsio::{WriteError, write_atomic};
 pub use idx::{IdxImages, IdxLabels, read_idx_images, read_idx_labels};
 pub use image_target::{Target, load_target, target_from_image};
