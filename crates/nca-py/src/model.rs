@@ -122,7 +122,9 @@ pub struct Model {
     source: String,
     meta: CheckpointMeta,
     bytes: Vec<u8>,
-    loaded: Mutex<Loaded>,
+    /// Read-only after load (never locked: a lock held while the GIL is released would
+    /// deadlock against a second Python thread waiting for it with the GIL).
+    loaded: Loaded,
     /// The engine's copy of the automaton (cellular families only).
     runner: Option<Runner>,
     /// The fire-mask generator that calls without a `seed` continue.
@@ -154,7 +156,7 @@ pub fn load(py: Python<'_>, path_or_name: PathBuf) -> PyResult<Model> {
         source: text,
         meta,
         bytes,
-        loaded: Mutex::new(loaded),
+        loaded,
         runner,
         rng: Mutex::new(StdRng::seed_from_u64(0)),
     })
@@ -231,15 +233,15 @@ fn tensor_f32(name: &str, view: &safetensors::tensor::TensorView<'_>) -> PyResul
 }
 
 impl Model {
-    fn loaded(&self) -> std::sync::MutexGuard<'_, Loaded> {
-        self.loaded.lock().unwrap_or_else(|p| p.into_inner())
+    fn loaded(&self) -> &Loaded {
+        &self.loaded
     }
 
     /// The engine runner, or the error for a family that is not a cellular automaton.
     fn runner(&self, what: &str) -> PyResult<&Runner> {
         self.runner.as_ref().ok_or_else(|| {
             value_error(format!(
-                "{what} is for cellular families (grow, classify, generate, tiny), not {}",
+                "{what} is for cellular families (grow, classify, generate, tiny, attention), not {}",
                 self.family
             ))
         })
@@ -299,9 +301,12 @@ impl Model {
         to_python(py, &self.meta.config)
     }
 
-    /// State channels per cell (cellular families; includes read-only channels).
+    /// State channels per cell (cellular families, including read-only channels; attention).
     #[getter]
     fn channels(&self) -> PyResult<usize> {
+        if let Loaded::Attention { model, .. } = self.loaded() {
+            return Ok(model.channels());
+        }
         Ok(self.runner("channels")?.config().channels)
     }
 
@@ -332,7 +337,7 @@ impl Model {
         seed: u64,
     ) -> PyResult<Bound<'py, PyArrayDyn<f32>>> {
         let loaded = self.loaded();
-        match &*loaded {
+        match loaded {
             Loaded::Grow { cfg, target, .. } => {
                 let b = batch_arg(arg)?;
                 let (c, s) = (cfg.channels, target.side);
@@ -383,7 +388,8 @@ impl Model {
     /// Runs `ticks` ticks of the automaton on `state` (`[B, C, H, W]` float32) and returns the
     /// new state (the input is not changed). Fire masks come from `seed` if given (the CLI's
     /// masks for the same seed), else from the model's own generator, which carries on across
-    /// calls (seeded 0 at load; `reseed` resets it).
+    /// calls (seeded 0 at load; `reseed` resets it). The attention NCA is deterministic (no
+    /// masks; `seed` is ignored) and runs on Burn.
     #[pyo3(signature = (state, ticks = 1, seed = None))]
     fn step<'py>(
         &self,
@@ -392,6 +398,13 @@ impl Model {
         ticks: usize,
         seed: Option<u64>,
     ) -> PyResult<Bound<'py, PyArrayDyn<f32>>> {
+        if let Loaded::Attention { model, .. } = self.loaded() {
+            let (shape, x) = attention_state(state, model)?;
+            let x = py
+                .detach(|| attention_ticks(model, x, shape, ticks))
+                .or_py()?;
+            return to_numpy(py, &shape, x);
+        }
         let runner = self.runner("step")?;
         let (shape, mut x) = self.state(state, runner)?;
         let dims = [shape[0], shape[2], shape[3]];
@@ -411,11 +424,27 @@ impl Model {
         seed: Option<u64>,
         every: usize,
     ) -> PyResult<Bound<'py, PyArrayDyn<f32>>> {
-        let runner = self.runner("rollout")?;
-        let (shape, mut x) = self.state(state, runner)?;
         if every == 0 {
             return Err(value_error("every must be at least 1"));
         }
+        if let Loaded::Attention { model, .. } = self.loaded() {
+            let (shape, mut x) = attention_state(state, model)?;
+            let frames = ticks / every + 1;
+            let mut out = x.clone();
+            let mut done = 0;
+            while done + every <= ticks {
+                x = py
+                    .detach(|| attention_ticks(model, x, shape, every))
+                    .or_py()?;
+                out.extend_from_slice(&x);
+                done += every;
+            }
+            let mut full = vec![frames];
+            full.extend(shape);
+            return to_numpy(py, &full, out);
+        }
+        let runner = self.runner("rollout")?;
+        let (shape, mut x) = self.state(state, runner)?;
         let frames = ticks / every + 1;
         let per = x.len();
         if frames.saturating_mul(per) > 1 << 30 {
@@ -455,7 +484,7 @@ impl Model {
     /// grow: the target image, RGBA float32 `[4, S, S]` (premultiplied alpha).
     #[getter]
     fn target<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyArrayDyn<f32>>> {
-        match &*self.loaded() {
+        match self.loaded() {
             Loaded::Grow { target, .. } => {
                 let s = target.side;
                 to_numpy(py, &[4, s, s], target.rgba.clone())
@@ -475,7 +504,7 @@ impl Model {
         y: Option<f32>,
         r: Option<f32>,
     ) -> PyResult<Bound<'py, PyArrayDyn<f32>>> {
-        let target = match &*self.loaded() {
+        let target = match self.loaded() {
             Loaded::Grow { target, .. } => target.clone(),
             _ => return Err(self.wrong_family("cut", "grow")),
         };
@@ -513,7 +542,7 @@ impl Model {
         ticks_after: usize,
     ) -> PyResult<Bound<'py, PyAny>> {
         let loaded = self.loaded();
-        match &*loaded {
+        match loaded {
             Loaded::Grow { nca, cfg, target } => {
                 if runs == 0 || runs > 1024 {
                     return Err(value_error("runs must be in 1..=1024"));
@@ -556,7 +585,7 @@ impl Model {
         ticks: usize,
         seed: u64,
     ) -> PyResult<Bound<'py, PyArrayDyn<i64>>> {
-        let cfg = match &*self.loaded() {
+        let cfg = match self.loaded() {
             Loaded::Classify { cfg, .. } => cfg.clone(),
             _ => return Err(self.wrong_family("predict", "classify")),
         };
@@ -595,7 +624,7 @@ impl Model {
         seed: u64,
     ) -> PyResult<Bound<'py, PyArrayDyn<f32>>> {
         let loaded = self.loaded();
-        let (model, cfg) = match &*loaded {
+        let (model, cfg) = match loaded {
             Loaded::Generate { model, cfg } => (model, cfg),
             _ => return Err(self.wrong_family("generate", "generate")),
         };
@@ -631,7 +660,7 @@ impl Model {
         labels: &Bound<'py, PyAny>,
         seed: u64,
     ) -> PyResult<Bound<'py, PyArrayDyn<f32>>> {
-        match &*self.loaded() {
+        match self.loaded() {
             Loaded::Generate { cfg, .. } if cfg.mode == nca::generate::GenerateMode::Grow => {}
             Loaded::Generate { .. } => {
                 return Err(value_error(
@@ -651,7 +680,7 @@ impl Model {
         digits: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyArrayDyn<f32>>> {
         let loaded = self.loaded();
-        let (model, templates) = match &*loaded {
+        let (model, templates) = match loaded {
             Loaded::Refine { model, templates } => (model, templates),
             _ => return Err(self.wrong_family("refine", "refine")),
         };
@@ -680,7 +709,7 @@ impl Model {
         image: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let loaded = self.loaded();
-        let templates = match &*loaded {
+        let templates = match loaded {
             Loaded::Refine { templates, .. } => templates,
             _ => return Err(self.wrong_family("verdict", "refine")),
         };
@@ -712,7 +741,7 @@ impl Model {
         let loaded = self.loaded();
         let family = self.family.clone();
         py.detach(|| -> nca::Result<()> {
-            let bytes = match &*loaded {
+            let bytes = match loaded {
                 Loaded::Grow { nca, cfg, .. } => nca::onnx::nca_tick(nca, &family, &json(cfg)?)?,
                 Loaded::Classify { nca, cfg } => nca::onnx::nca_tick(nca, &family, &json(cfg)?)?,
                 Loaded::Tiny { nca, cfg } => nca::onnx::nca_tick(nca, &family, &json(cfg)?)?,
@@ -780,6 +809,39 @@ fn generate_images(
         )),
         (None, nca::generate::GenerateMode::Grow) => Ok(vec![0.0; b * side * side]),
     }
+}
+
+/// An attention NCA state `[B, C, H, W]` checked against the model's channels.
+fn attention_state(
+    state: &Bound<'_, PyAny>,
+    model: &nca::attention::AttentionNca,
+) -> PyResult<([usize; 4], Vec<f32>)> {
+    let (shape, values) = f32_array(state, "state", 4)?;
+    let c = model.channels();
+    if shape[1] != c || shape.contains(&0) {
+        return Err(value_error(format!(
+            "state must have shape [batch, {c}, height, width] for this attention model, got {shape:?}"
+        )));
+    }
+    Ok(([shape[0], shape[1], shape[2], shape[3]], values))
+}
+
+/// `ticks` transitions `s + f(s)` of the attention NCA on Burn.
+fn attention_ticks(
+    model: &nca::attention::AttentionNca,
+    x: Vec<f32>,
+    shape: [usize; 4],
+    ticks: usize,
+) -> nca::Result<Vec<f32>> {
+    use burn::tensor::{Tensor, TensorData};
+    let device = nca::device::device_for(None)?;
+    let mut t = Tensor::<4>::from_data(TensorData::new(x, shape), &device);
+    for _ in 0..ticks {
+        t = model.forward(t);
+    }
+    t.into_data()
+        .try_to_vec::<f32>()
+        .map_err(|e| nca::NcaError::config("state", format!("{e:?}")))
 }
 
 /// [`Runner::run`] in chunks of ticks whose fire masks (drawn up front by the engine) stay

@@ -124,3 +124,45 @@ def test_export_onnx_writes_once(lizard, tmp_path):
     with pytest.raises(FileExistsError, match="force=True"):
         lizard.export_onnx(path)
     lizard.export_onnx(path, force=True)
+
+
+def test_threads_share_a_model_without_deadlock(lizard):
+    """Two Python threads use one model at once (the GIL is released while the engine runs)."""
+    import threading
+
+    x0 = lizard.seed(2)
+    want_step = lizard.step(x0, ticks=300, seed=3)
+    want_eval = lizard.evaluate(runs=1, seed=0)
+    got = {}
+
+    def stepper():
+        got["step"] = lizard.step(x0, ticks=300, seed=3)
+
+    def evaluator():
+        got["eval"] = lizard.evaluate(runs=1, seed=0)
+
+    threads = [threading.Thread(target=stepper), threading.Thread(target=evaluator)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not any(t.is_alive() for t in threads), "deadlock"
+    assert np.array_equal(got["step"], want_step) and got["eval"] == want_eval
+
+
+def test_an_attention_checkpoint_runs_from_python(cli, tmp_path):
+    run = tmp_path / "att"
+    cli("attention", "train", "--target", "uniform:blue", "--size", "6", "--steps", "5",
+        "--out", str(run), "--json")
+    m = nca.load(run)
+    assert m.family == "attention" and m.trained_steps == 5
+    c = m.channels
+    x = np.random.default_rng(0).random((1, c, 6, 6), dtype=np.float32)
+    two = m.step(x, ticks=2)
+    assert np.array_equal(two, m.step(m.step(x)))  # deterministic: no masks
+    frames = m.rollout(x, ticks=4, every=2)
+    assert frames.shape == (3, 1, c, 6, 6) and np.array_equal(frames[1], two)
+    assert np.isfinite(frames).all()
+    with pytest.raises(ValueError, match="attention model"):
+        m.step(x[:, :1].copy())
+    m.export_onnx(tmp_path / "att.onnx")
