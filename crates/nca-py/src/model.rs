@@ -67,11 +67,11 @@ impl Loaded {
         let device = nca::device::device_for(None)?;
         Ok(match family {
             nca::grow::FAMILY => {
-                let (nca, cfg, target, _) = nca::grow::model::load_checkpoint(path, &device)?;
+                let (nca, cfg, target, _) = nca::grow::load_checkpoint(path, &device)?;
                 Loaded::Grow { nca, cfg, target }
             }
             nca::classify::FAMILY => {
-                let (nca, cfg, _) = nca::classify::model::load_checkpoint(path, &device)?;
+                let (nca, cfg, _) = nca::classify::load_checkpoint(path, &device)?;
                 Loaded::Classify { nca, cfg }
             }
             nca::generate::FAMILY => {

@@ -131,7 +131,7 @@ pub fn train<'py>(
             let spec: String = take(&mut s, "target")?.unwrap_or_else(|| "circle".into());
             let size: u32 = take(&mut s, "size")?.unwrap_or(40);
             let pad: u32 = take(&mut s, "pad")?.unwrap_or(16);
-            let cfg = overlay(&nca::grow::task::GrowTrainConfig::default(), &s, "grow")?;
+            let cfg = overlay(&nca::grow::GrowTrainConfig::default(), &s, "grow")?;
             let target = nca::grow::GrowTarget::parse(&spec, size, pad).or_py()?;
             let task = nca::grow::GrowTask::new(cfg, target).or_py()?;
             run_task(py, task, steps, seed, &trainer, &run, progress)?

@@ -29,7 +29,7 @@ pub mod eval;
 pub mod model;
 pub mod task;
 
-pub use model::{ClassifyConfig, Loss};
+pub use model::{ClassifyConfig, Loss, load_checkpoint};
 pub use task::ClassifyTask;
 
 /// The family name in checkpoints.

@@ -30,9 +30,9 @@ pub mod model;
 pub mod target;
 pub mod task;
 
-pub use model::GrowConfig;
+pub use model::{GrowConfig, load_checkpoint};
 pub use target::{GrowTarget, seed_state};
-pub use task::{GrowTask, TrainMode};
+pub use task::{GrowTask, GrowTrainConfig, TrainMode};
 
 /// The family name in checkpoints.
 pub const FAMILY: &str = "grow";
