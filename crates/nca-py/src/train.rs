@@ -55,7 +55,7 @@ fn merge(
 }
 
 /// The keyword arguments as JSON (via Python's `json`, so ints, floats, strings, lists, dicts
-/// and None pass as they are).
+/// and None pass as they are, and paths as their text).
 fn settings_json(
     py: Python<'_>,
     kwargs: Option<&Bound<'_, PyDict>>,
@@ -63,9 +63,12 @@ fn settings_json(
     let Some(kw) = kwargs else {
         return Ok(serde_json::Map::new());
     };
+    // Paths pass as their text (`os.fspath`).
+    let options = PyDict::new(py);
+    options.set_item("default", py.import("os")?.getattr("fspath")?)?;
     let text: String = py
         .import("json")?
-        .call_method1("dumps", (kw,))
+        .call_method("dumps", (kw,), Some(&options))
         .map_err(|e| value_error(format!("settings must be JSON-like values: {e}")))?
         .extract()?;
     serde_json::from_str(&text).map_err(|e| value_error(e.to_string()))
@@ -83,11 +86,12 @@ fn take<T: serde::de::DeserializeOwned>(
         .transpose()
 }
 
-/// Trains a model of `family` ("tiny", "grow" or "classify") in the run folder `out` for
+/// Trains a model of `family` ("tiny", "grow", "classify", "generate" or "refine") in the run
+/// folder `out` for
 /// `steps` steps (in all, counting a resumed run's), as `nca <family> train` does, and returns
 /// the report with the logged metrics. Keyword settings: the family's config fields (e.g.
-/// `batch=4`; grow also `target="circle"` or a PNG path, `size`, `pad`; classify `data`,
-/// `limit`) and the trainer's `lr`, `checkpoint_every`, `log_every`. `progress(step, steps)`
+/// `batch=4`; grow also `target="circle"` or a PNG path, `size`, `pad`; the MNIST families
+/// `data`, `limit`) and the trainer's `lr`, `checkpoint_every`, `log_every`. `progress(step, steps)`
 /// is called after every step; Ctrl-C stops with a checkpoint of the last step.
 #[pyfunction]
 #[pyo3(signature = (family, out, steps, resume = false, seed = 42, progress = None, **settings))]
@@ -137,25 +141,53 @@ pub fn train<'py>(
             run_task(py, task, steps, seed, &trainer, &run, progress)?
         }
         "classify" => {
-            let data: Option<PathBuf> = take(&mut s, "data")?;
-            let limit: Option<usize> = take(&mut s, "limit")?;
+            let (data, limit) = data_settings(&mut s)?;
             let cfg = overlay(&nca::classify::ClassifyConfig::default(), &s, "classify")?;
             let task = py
                 .detach(|| -> nca::Result<_> {
-                    let dir = nca_data::resolve_data_dir(data.as_deref())?;
-                    let mut split = nca_data::load_split(&dir, nca_data::SplitName::Train)?;
-                    if let Some(n) = limit {
-                        split = split.truncated(n)?;
-                    }
+                    let split = train_split(data, limit)?;
                     let mut rng = rand::rngs::StdRng::seed_from_u64(seed ^ 0x5EED);
                     nca::classify::ClassifyTask::new(cfg, Arc::new(split), &mut rng)
                 })
                 .or_py()?;
             run_task(py, task, steps, seed, &trainer, &run, progress)?
         }
+        "generate" => {
+            let (data, limit) = data_settings(&mut s)?;
+            let cfg = overlay(&nca::generate::GenerateConfig::default(), &s, "generate")?;
+            let task = py
+                .detach(|| -> nca::Result<_> {
+                    let split = train_split(data, limit)?;
+                    nca::generate::GenerateTask::new(cfg, Arc::new(split))
+                })
+                .or_py()?;
+            run_task(py, task, steps, seed, &trainer, &run, progress)?
+        }
+        "refine" => {
+            let (data, limit) = data_settings(&mut s)?;
+            // The refiner's config holds its learning rate: a given `lr` goes there too.
+            if let Some(lr) = trainer.get("lr") {
+                s.insert("lr".into(), lr.clone());
+            }
+            let cfg = overlay(&nca::refine::RefineConfig::default(), &s, "refine")?;
+            let task = py
+                .detach(|| -> nca::Result<_> {
+                    // Templates from the whole split, as `nca refine train` makes them.
+                    let full = train_split(data, None)?;
+                    let templates = nca::refine::Templates::from_split(&full)?;
+                    let split = match limit {
+                        Some(n) => full.truncated(n)?,
+                        None => full,
+                    };
+                    nca::refine::RefineTask::new(cfg, templates, Arc::new(split), seed ^ 0x5EED)
+                })
+                .or_py()?;
+            run_task(py, task, steps, seed, &trainer, &run, progress)?
+        }
         other => {
             return Err(value_error(format!(
-                "nca.train trains tiny, grow or classify, not '{other}' (the CLI trains every family)"
+                "nca.train trains tiny, grow, classify, generate or refine, not '{other}' (the CLI \
+                 also trains attention)"
             )));
         }
     };
@@ -175,6 +207,23 @@ pub fn train<'py>(
     });
     py.import("json")?
         .call_method1("loads", (json.to_string(),))
+}
+
+/// The `data` folder and `limit` settings of the families that train on MNIST.
+fn data_settings(
+    s: &mut serde_json::Map<String, serde_json::Value>,
+) -> PyResult<(Option<PathBuf>, Option<usize>)> {
+    Ok((take(s, "data")?, take(s, "limit")?))
+}
+
+/// MNIST's training split from `data` (or `$NCA_DATA`), its first `limit` digits if given.
+fn train_split(data: Option<PathBuf>, limit: Option<usize>) -> nca::Result<nca_data::Split> {
+    let dir = nca_data::resolve_data_dir(data.as_deref())?;
+    let split = nca_data::load_split(&dir, nca_data::SplitName::Train)?;
+    Ok(match limit {
+        Some(n) => split.truncated(n)?,
+        None => split,
+    })
 }
 
 /// Runs the trainer on `task` with the GIL released, taking it back after every step to call

@@ -90,7 +90,7 @@ def test_data_and_settings_errors(tmp_path):
         nca.mnist("test", data=tmp_path)
     with pytest.raises(ValueError, match="unknown tiny setting 'batchsize'"):
         nca.train("tiny", out=tmp_path / "run", steps=1, batchsize=2)
-    with pytest.raises(ValueError, match="not 'refine'"):
-        nca.train("refine", out=tmp_path / "run", steps=1)
+    with pytest.raises(ValueError, match="not 'attention'"):
+        nca.train("attention", out=tmp_path / "run", steps=1)
     with pytest.raises(ValueError, match="lr"):
         nca.train("tiny", out=tmp_path / "run", steps=1, lr=-1.0)

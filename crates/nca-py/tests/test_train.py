@@ -71,3 +71,25 @@ def test_ctrl_c_stops_a_long_run_with_a_checkpoint(tmp_path):
     assert 50 <= steps < 10_000_000
     rest = nca.train("tiny", out=run, steps=steps + 5, resume=True)
     assert rest["steps_this_run"] == 5
+
+
+def test_the_mnist_families_train_from_python(tmp_path, data_dir):
+    ref = nca.train("refine", out=tmp_path / "refine", steps=3, data=data_dir, limit=64,
+                    blocks=4, target_every=2, batch=8, lr=1e-3, log_every=1)
+    assert ref["steps"] == 3 and len(ref["metrics"]) == 3
+    m = nca.load(tmp_path / "refine")
+    assert m.family == "refine" and m.config["task"]["lr"] == 1e-3
+    digits, _ = nca.mnist("test", data=data_dir, limit=2)
+    assert m.refine(digits).shape == (4, 2, 28, 28)
+
+    nca.train("generate", out=tmp_path / "gen", steps=3, data=data_dir, limit=64,
+              mode="grow", batch=4, ticks=8)
+    g = nca.load(tmp_path / "gen")
+    assert g.family == "generate" and g.grow([1, 2]).shape == (2, 28, 28)
+
+    nca.train("classify", out=tmp_path / "cls", steps=2, data=data_dir, limit=64, batch=8,
+              fresh_per_batch=2, mutate_per_batch=2, pool=32)
+    c = nca.load(tmp_path / "cls")
+    assert c.predict(digits, ticks=5).shape == (2, 28, 28)
+    with pytest.raises(ValueError, match="unknown generate setting 'colour'"):
+        nca.train("generate", out=tmp_path / "g2", steps=1, data=data_dir, colour=1)
