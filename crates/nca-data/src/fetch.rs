@@ -451,7 +451,6 @@ mod tests {
         let Some(dir) = crate::test_data_dir("the MNIST fetch check") else {
             return;
         };
-        let dir = PathBuf::from(dir);
         let checks = verify_mnist(&dir).unwrap();
         assert_eq!(checks.len(), 4);
         for c in &checks {
